@@ -8,6 +8,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -38,14 +39,16 @@ def _sha256(path):
 def _read(path, trust_pickle):
     torch = _torch()
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols; our errors say enough
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "Unsupported global" in text or "Weights only load failed" in text and "GLOBAL" in text:
+        if "Weights only load failed" in text or "Unsupported global" in text:
             if not trust_pickle:
                 raise UnsafePickleError(
-                    f"{path} is a pickled Python object (a whole module saved with torch.save(model)); "
-                    "loading it could run arbitrary code, so ltc2c refuses",
+                    f"{path} holds pickled Python objects (e.g. a whole module saved with torch.save(model)); "
+                    "unpickling them could run arbitrary code, so ltc2c does not",
                     "save model.state_dict() or use ltc2c.save(model, path) instead, "
                     "or pass --trust-pickle if you trust this file",
                 ) from None

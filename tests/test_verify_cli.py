@@ -1,0 +1,87 @@
+"""`ltc2c verify` end to end on the host: table, JSON, plot, exit codes."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import ltc2c
+import models
+from ltc2c.cli import main
+
+
+def run_cli(capsys, *argv):
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return exc.value.code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("v") / "model.pt"
+    ltc2c.save(models.autoncp_16_2(), path)
+    return path
+
+
+def test_verify_passes_and_writes_reports(capsys, tmp_path, model_path):
+    report_path, plot_path = tmp_path / "r.json", tmp_path / "p.png"
+    code, out, _ = run_cli(capsys, "-q", "verify", str(model_path), "--steps", "200", "--sequences", "2",
+                           "--dt", "0.2:2.0", "--json", str(report_path), "--plot", str(plot_path))
+    assert code == 0, out
+    assert "C vs ncps" in out and "onnxruntime vs ncps" in out and "PASS" in out
+    report = json.loads(report_path.read_text())
+    assert report["passed"] and report["reference"] == "ncps"
+    names = {(p["a"], p["b"]) for p in report["pairs"]}
+    assert {("C", "ncps"), ("onnxruntime", "ncps"), ("C", "onnxruntime")} <= names
+    assert all(p["max_abs"] <= 1e-5 for p in report["pairs"])
+    assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_verify_outside_tolerance_exits_3_with_report(capsys, tmp_path, model_path):
+    report_path = tmp_path / "r.json"
+    code, out, _ = run_cli(capsys, "-q", "verify", str(model_path), "--steps", "50", "--sequences", "1",
+                           "--tolerance", "1e-15", "--no-onnx", "--json", str(report_path))
+    assert code == 3
+    assert "FAIL" in out
+    assert json.loads(report_path.read_text())["passed"] is False
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv"])
+def test_verify_reads_data_files(capsys, tmp_path, model_path, suffix):
+    rng = np.random.default_rng(3)
+    inputs = rng.normal(size=(60, 3))
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".npy":
+        np.save(path, inputs)
+    elif suffix == ".npz":
+        np.savez(path, inputs=inputs[None], elapsed_time=rng.uniform(0.5, 1.5, size=(1, 60)))
+    else:
+        np.savetxt(path, inputs, delimiter=",", header="a,b,c", comments="")
+    code, out, _ = run_cli(capsys, "-q", "verify", str(model_path), "--data", str(path), "--no-onnx")
+    assert code == 0, out
+    assert "1 sequences x 60 steps" in out
+    if suffix == ".npz":
+        assert "per step" in out
+
+
+def test_compile_then_export_onnx(capsys, tmp_path, model_path):
+    code, _, err = run_cli(capsys, "-q", "export-onnx", str(model_path), "-o", str(tmp_path / "m.onnx"))
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "-q", "export-onnx", str(model_path), "--step", "-o", str(tmp_path / "s.onnx"))
+    assert code == 0, err
+    import onnx
+
+    assert any(n.op_type == "Scan" for n in onnx.load(str(tmp_path / "m.onnx")).graph.node)
+    assert not any(n.op_type == "Scan" for n in onnx.load(str(tmp_path / "s.onnx")).graph.node)
+
+
+def test_state_dict_and_checkpoint_compile_identically(capsys, tmp_path):
+    module = models.autoncp_16_2()
+    torch.save(module.state_dict(), tmp_path / "sd.pt")
+    for src, out in (("sd.pt", "a"), ("sd.pt", "b")):
+        code, _, err = run_cli(capsys, "-q", "compile", str(tmp_path / src), "-o", str(tmp_path / out), "--name", "net")
+        assert code == 0, err
+    assert (tmp_path / "a" / "net.c").read_bytes() == (tmp_path / "b" / "net.c").read_bytes()
