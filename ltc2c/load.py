@@ -115,6 +115,9 @@ def save_checkpoint(module, path, **overrides):
     os.close(fd)
     try:
         torch.save({"ltc2c_format": CHECKPOINT_FORMAT, "config": config, "state_dict": state}, tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; a checkpoint is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

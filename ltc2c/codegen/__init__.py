@@ -74,14 +74,26 @@ def render(folded, name, quant="float32", target="host", quantized=None):
     return files
 
 
+def _make_parents(folder):
+    """Create missing ancestors of folder; return those created (deepest last)."""
+    created = []
+    for parent in reversed(folder.resolve().parents):
+        if not parent.exists():
+            parent.mkdir()
+            created.append(parent)
+    return created
+
+
 def write_output(files, out_dir):
     """Write all files or none: render into a sibling temp folder, then swap it into place."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path {out} is a file", "pass a folder with -o (it is created if missing)")
+    for parent in out.resolve().parents:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"{parent} is a file, so {out} cannot be created", "pick another -o")
+    created = _make_parents(out)
     parent = out.resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"parent folder of {out} does not exist", "create it first or pick another -o")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
         for rel, text in sorted(files.items()):
@@ -96,6 +108,12 @@ def write_output(files, out_dir):
             shutil.rmtree(backup, ignore_errors=True)
         else:
             os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(created):
+            if folder.exists() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
