@@ -39,3 +39,16 @@ def test_c_matches_ncps(compiled, elapsed):
     ref_out, ref_state = models.run_ncps(module, inputs, times)
     assert np.abs(c_out - ref_out).max() <= TOLERANCE, key
     assert np.abs(c_state - ref_state).max() <= TOLERANCE, key
+
+
+def test_default_elapsed_time_flag(tmp_path):
+    """--elapsed-time 0.5 at compile time: NAME_step() itself uses 0.5."""
+    module = models.autoncp_16_2()
+    torch.save(module.state_dict(), tmp_path / "model.pt")
+    folded = fold(load_model(tmp_path / "model.pt", elapsed_time=0.5))
+    codegen.write_output(codegen.render(folded, "half"), tmp_path / "out")
+    exe = harness.build_harness(tmp_path / "out", "half", tmp_path / "build")
+    inputs = np.random.default_rng(8).normal(size=(1, STEPS, folded.inputs))
+    c_out, _ = harness.run_harness(exe, inputs, None, folded.outputs, folded.units)
+    ref_out, _ = models.run_ncps(module, inputs, np.full((1, STEPS), 0.5))
+    assert np.abs(c_out - ref_out).max() <= TOLERANCE
