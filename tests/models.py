@@ -82,3 +82,8 @@ def run_ncps(module, inputs, elapsed_times=None):
             states.append(h[0].numpy())
     import numpy as np
     return np.array(outs, dtype=np.float64), np.array(states, dtype=np.float64)
+
+
+# What a bare state dict does not record, per acceptance model (load_model keyword arguments).
+LOAD_OPTIONS = {"cell_fc6_linear": {"outputs": 2}, "autoncp_u3": {"ode_unfolds": 3},
+                "autoncp_u12": {"ode_unfolds": 12}}

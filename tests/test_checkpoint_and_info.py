@@ -7,16 +7,8 @@ import torch
 
 import ltc2c
 import models
-from ltc2c.cli import main
+from cli_runner import run_cli
 from ltc2c.load import load_model
-
-
-def run_cli(capsys, *argv):
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
 
 
 def test_checkpoint_records_what_state_dict_does_not(tmp_path):

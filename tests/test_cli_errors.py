@@ -10,15 +10,7 @@ import pytest
 import torch
 
 import models
-from ltc2c.cli import main
-
-
-def run_cli(capsys, *argv):
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
+from cli_runner import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ from ltc2c.verify import harness
 
 STEPS = 1000
 TOLERANCE = 1e-5
-LOAD_OPTIONS = {"cell_fc6_linear": {"outputs": 2}, "autoncp_u3": {"ode_unfolds": 3},
-                "autoncp_u12": {"ode_unfolds": 12}}
 
 
 @pytest.fixture(scope="module", params=sorted(models.ACCEPTANCE_MODELS))
@@ -22,7 +20,7 @@ def compiled(request, tmp_path_factory):
     module = models.ACCEPTANCE_MODELS[key]()
     work = tmp_path_factory.mktemp(key)
     torch.save(module.state_dict(), work / "model.pt")
-    folded = fold(load_model(work / "model.pt", **LOAD_OPTIONS.get(key, {})))
+    folded = fold(load_model(work / "model.pt", **models.LOAD_OPTIONS.get(key, {})))
     codegen.write_output(codegen.render(folded, "mynet"), work / "out")
     exe = harness.build_harness(work / "out", "mynet", work / "build")
     return key, module, folded, exe

@@ -16,8 +16,7 @@ from ltc2c.verify import torch_reference, verify_model
 def test_ir_reference_matches_ncps(tmp_path, key):
     module = models.ACCEPTANCE_MODELS[key]()
     torch.save(module.state_dict(), tmp_path / "m.pt")
-    options = {"cell_fc6_linear": {"outputs": 2}, "autoncp_u3": {"ode_unfolds": 3},
-               "autoncp_u12": {"ode_unfolds": 12}}.get(key, {})
+    options = models.LOAD_OPTIONS.get(key, {})
     folded = fold(load_model(tmp_path / "m.pt", **options))
     rng = np.random.default_rng(1)
     inputs = rng.normal(size=(2, 100, folded.inputs))
