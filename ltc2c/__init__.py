@@ -10,8 +10,8 @@ def save(module, path, **overrides):
     return save_checkpoint(module, path, **overrides)
 
 
-def load(path, **options):
-    """Load a model file into the ltc2c IR (see :mod:`ltc2c.load`)."""
-    from .load import load_model
+def load_model(path, **options):
+    """Load a model file into the ltc2c IR (see :func:`ltc2c.load.load_model`)."""
+    from .load import load_model as _load_model
 
-    return load_model(path, **options)
+    return _load_model(path, **options)

@@ -5,6 +5,7 @@ a pickled module is refused unless the caller passes `trust_pickle=True`.
 """
 
 import hashlib
+import io
 import os
 import pickle
 import tempfile
@@ -106,15 +107,20 @@ def _mapping_name(value):
 
 
 def save_checkpoint(module, path, **overrides):
-    """Write {format, config, state_dict}; loads with weights_only=True and needs no flags."""
+    """Write {format, config, state_dict}; loads with weights_only=True and needs no flags.
+
+    Same module, same bytes: torch.save names its archive after the file, so serialise to memory.
+    """
     torch = _torch()
     config, state = _module_config(module)
     config.update({k: v for k, v in overrides.items() if v is not None})
+    buffer = io.BytesIO()
+    torch.save({"ltc2c_format": CHECKPOINT_FORMAT, "config": config, "state_dict": state}, buffer)
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
-    os.close(fd)
     try:
-        torch.save({"ltc2c_format": CHECKPOINT_FORMAT, "config": config, "state_dict": state}, tmp)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(buffer.getvalue())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; a checkpoint is an ordinary file

@@ -1,5 +1,6 @@
 """ltc2c.save checkpoints, config inference from state dicts, `info` and `targets`."""
 
+import importlib
 import json
 
 import pytest
@@ -60,3 +61,13 @@ def test_targets_lists_host(capsys):
     assert code == 0
     assert out.splitlines()[1].startswith("host")
     assert "cortex-m4" in out
+
+
+def test_save_is_deterministic_and_readable(tmp_path):
+    module = models.autoncp_16_2()
+    ltc2c.save(module, tmp_path / "a.pt")
+    ltc2c.save(module, tmp_path / "b.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert (tmp_path / "a.pt").stat().st_mode & 0o044, "group/other may read it (umask permitting)"
+    importlib.import_module("ltc2c.load")  # the submodule must not shadow the package's functions
+    assert ltc2c.load_model(tmp_path / "a.pt").config.units == 16
