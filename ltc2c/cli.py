@@ -119,7 +119,11 @@ def compile_cmd(obj, model, out_dir, name, target, quant, calib, elapsed_time_ra
 
 @cli.command("verify")
 @click.argument("model", type=click.Path(dir_okay=True))
-@click.option("--quant", type=click.Choice(QUANT_CHOICES), default="float32", show_default=True)
+@click.option("--quant", type=click.Choice(QUANT_CHOICES + ("all",)), default="float32", show_default=True,
+              help="Number format to verify; `all` prints one table of float32/int16/int8 error and size.")
+@click.option("--calib", type=click.Path(), default=None, help="Calibration sequences for integer input formats.")
+@click.option("--elapsed-time-range", default=None,
+              help="MIN:MAX elapsed times of the integer build [default: the range of the data].")
 @click.option("--target", default="host", show_default=True, help="Where the C runs (host; MCU targets in QEMU).")
 @click.option("--data", type=click.Path(), default=None,
               help=".npy/.npz/.csv [time, features] or [sequences, time, features]; else seeded random inputs.")
@@ -135,8 +139,8 @@ def compile_cmd(obj, model, out_dir, name, target, quant, calib, elapsed_time_ra
 @click.option("--keep", type=click.Path(), default=None, help="Keep generated sources and binaries in this folder.")
 @model_options
 @click.pass_obj
-def verify_cmd(obj, model, quant, target, data, steps, n_sequences, seed, elapsed, tolerance, no_onnx,
-               json_path, plot_path, name, keep, **kwargs):
+def verify_cmd(obj, model, quant, calib, elapsed_time_range, target, data, steps, n_sequences, seed, elapsed,
+               tolerance, no_onnx, json_path, plot_path, name, keep, **kwargs):
     """Build the C for MODEL, run it beside ncps and onnxruntime, and report the error per pair."""
     from .cnames import check_name
     from .data import load_sequences, parse_elapsed, random_sequences
@@ -150,9 +154,18 @@ def verify_cmd(obj, model, quant, target, data, steps, n_sequences, seed, elapse
         sequences = load_sequences(data, loaded.config.inputs, steps=None)
     else:
         sequences = random_sequences(loaded.config.inputs, n_sequences, steps, seed, parse_elapsed(elapsed))
-    report, series = verify_model(loaded, sequences, name=name, quant=quant, target=target, workdir=keep,
-                                  tolerance=tolerance, with_onnx=not no_onnx, progress=obj.progress)
-    click.echo(report_io.text_table(report))
+    calib_data = load_sequences(calib, loaded.config.inputs) if calib else None
+    options = dict(name=name, target=target, tolerance=tolerance, calib=calib_data,
+                   elapsed_time_range=parse_elapsed(elapsed_time_range), progress=obj.progress)
+    if quant == "all":
+        from .verify import compare_quantizations
+
+        report, series = compare_quantizations(loaded, sequences, workdir=keep, with_onnx=not no_onnx, **options)
+        click.echo(report_io.comparison_table(report))
+    else:
+        report, series = verify_model(loaded, sequences, quant=quant, workdir=keep, with_onnx=not no_onnx,
+                                      **options)
+        click.echo(report_io.text_table(report))
     if json_path:
         report_io.write_json(report, json_path)
         obj.progress(f"wrote {json_path}")

@@ -1,6 +1,7 @@
 """`ltc2c verify` end to end on the host: table, JSON, plot, exit codes."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ import torch
 import ltc2c
 import models
 from cli_runner import run_cli
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "models"
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +80,31 @@ def test_state_dict_and_checkpoint_compile_identically(capsys, tmp_path):
         code, _, err = run_cli(capsys, "-q", "compile", str(tmp_path / src), "-o", str(tmp_path / out), "--name", "net")
         assert code == 0, err
     assert (tmp_path / "a" / "net.c").read_bytes() == (tmp_path / "b" / "net.c").read_bytes()
+
+
+@pytest.mark.parametrize("quant", ["int16", "int8"])
+def test_verify_integer_builds(capsys, tmp_path, quant):
+    model_path = str(EXAMPLE / "sine_ltc.pt")
+    report_path = tmp_path / "r.json"
+    code, out, _ = run_cli(capsys, "-q", "verify", model_path, "--quant", quant, "--steps", "300",
+                           "--sequences", "2", "--dt", "0.5:2.0", "--calib", str(EXAMPLE / "sine_inputs.npz"),
+                           "--no-onnx", "--json", str(report_path))
+    assert code == 0, out
+    report = json.loads(report_path.read_text())
+    exact = next(p for p in report["pairs"] if p["b"] == "emulator")
+    assert exact["passed"] and exact["max_abs"] == 0
+    labels = {(p["a"], p["b"]) for p in report["pairs"]}
+    assert ("C", "ncps") in labels
+    if quant == "int8":
+        assert ("C", "dequantized float") in labels
+    assert report["details"]["emulator"]["mismatching_values"] == 0
+
+
+def test_verify_quant_all_table(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "-q", "verify", str(EXAMPLE / "sine_ltc.pt"), "--quant", "all", "--steps", "200",
+                           "--sequences", "1", "--no-onnx", "--json", str(tmp_path / "all.json"))
+    assert code == 0, out
+    rows = json.loads((tmp_path / "all.json").read_text())["comparison"]
+    assert [r["quant"] for r in rows] == ["float32", "int16", "int8"]
+    assert rows[0]["max_abs"] < rows[1]["max_abs"] < rows[2]["max_abs"]
+    assert "const B" in out

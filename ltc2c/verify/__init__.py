@@ -8,10 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import codegen, passes
+from .. import codegen, passes, reference
 from . import harness, metrics, torch_reference
 
 FLOAT32_TOLERANCE = 1e-5  # max |error| per output, times max(1, output range)
+# Fixed point, relative to each output's range (fixed-point.md: about 2x the worst case measured).
+FIXED_MAX_REL = 3e-3
+FIXED_RMS_REL = 1e-3
+INT8_VS_FLOAT_MAX_REL = 5e-2  # int8 weights change the model; the arithmetic is checked vs dequantized
 
 
 def _noop(_message):
@@ -27,6 +31,67 @@ def _pair(label_a, label_b, a, b, tolerance, checked=True):
             "max_rel_range": stats["max_rel_range"], "rms_rel_range": stats["rms_rel_range"],
             "drift": metrics.drift(stats["per_step_max"]), "tolerance": tol, "passed": passed,
             "exact": None}, stats["per_step_max"]
+
+
+def _range_pair(label_a, label_b, a, b, max_rel, rms_rel):
+    stats = metrics.compare(a, b)
+    passed = stats["max_rel_range"] <= max_rel and stats["rms_rel_range"] <= rms_rel
+    return {"a": label_a, "b": label_b, "max_abs": stats["max_abs"], "rms": stats["rms"],
+            "max_rel_range": stats["max_rel_range"], "rms_rel_range": stats["rms_rel_range"],
+            "drift": metrics.drift(stats["per_step_max"]), "tolerance": None,
+            "tolerance_rel_range": {"max": max_rel, "rms": rms_rel}, "passed": bool(passed),
+            "exact": None}, stats["per_step_max"]
+
+
+def _elapsed_range(sequences, elapsed_time_range):
+    if elapsed_time_range is not None or sequences.elapsed_times is None:
+        return elapsed_time_range
+    return float(np.min(sequences.elapsed_times)), float(np.max(sequences.elapsed_times))
+
+
+def _verify_fixed(model, folded, sequences, *, name, quant, workdir, reference_out, ref_label, calib,
+                  elapsed_time_range, tolerance, progress):
+    """Integer build: C vs emulator (bit-exact), C vs float, int8 also vs the dequantized float."""
+    from .. import emulate, quantize
+    from . import fixed_parity
+
+    progress(f"quantizing to {quant}")
+    qmodel = quantize.quantize(folded, quant, calib_inputs=None if calib is None else calib.inputs,
+                               elapsed_time_range=_elapsed_range(sequences, elapsed_time_range))
+    src = workdir / "src"
+    codegen.write_output(codegen.render(folded, name, quant, "host", quantized=qmodel), src)
+    progress("building the generated integer C for the host")
+    io = fixed_parity.q_harness_io()
+    exe = harness.build_harness(src, name, workdir / "build", io=io)
+    inputs_q = emulate.quantize_inputs(qmodel, sequences.inputs)
+    elapsed_q = None if sequences.elapsed_times is None else emulate.quantize_elapsed(qmodel, sequences.elapsed_times)
+    progress("running the generated C and the emulator")
+    c_q, _ = harness.run_harness(exe, inputs_q, elapsed_q, folded.outputs, folded.units, io=io)
+    details = fixed_parity.fixed_point_parity(folded, qmodel, sequences.inputs, sequences.elapsed_times, c_q)
+    c_out = emulate.dequantize_outputs(qmodel, c_q)
+    emu = details["emulator"]
+    exact = {"a": "C", "b": "emulator", "max_abs": float(emu["max_lsb"]), "rms": 0.0, "max_rel_range": 0.0,
+             "rms_rel_range": 0.0, "drift": 1.0, "tolerance": 0.0, "passed": emu["mismatching_values"] == 0,
+             "exact": f"{emu['mismatching_values']} of {emu['values']} outputs differ, in LSB"}
+    pairs, errors = [exact], {}
+    max_rel = FIXED_MAX_REL if tolerance is None else tolerance
+    if quant == "int8":
+        deq_out, _ = reference.run(quantize.dequantized_folded(qmodel), sequences.inputs,
+                                                   sequences.elapsed_times)
+        pair, per_step = _range_pair("C", "dequantized float", c_out, deq_out, max_rel, FIXED_RMS_REL)
+        pairs.append(pair)
+        errors["C vs dequantized float"] = per_step
+        pair, per_step = _range_pair("C", ref_label, c_out, reference_out, INT8_VS_FLOAT_MAX_REL, 2e-2)
+    else:
+        pair, per_step = _range_pair("C", ref_label, c_out, reference_out, max_rel, FIXED_RMS_REL)
+    pairs.append(pair)
+    errors[f"C vs {ref_label}"] = per_step
+    details["flash_estimate"] = quantize.flash_estimate(qmodel)
+    details["formats"] = {"input_frac_bits": [int(b) for b in qmodel.input_frac_bits],
+                          "output_frac_bits": [int(b) for b in qmodel.output_frac_bits],
+                          "elapsed_frac_bits": int(qmodel.elapsed_frac_bits),
+                          "state_scale": float(qmodel.state_scale), "state_bound": float(qmodel.state_bound)}
+    return pairs, {"C": c_out}, errors, details
 
 
 def _run_float_c(folded, name, sequences, workdir, progress):
@@ -51,7 +116,7 @@ def _run_onnx(folded, sequences, workdir, progress):
 
 
 def verify_model(model, sequences, *, name="model", quant="float32", target="host", workdir=None,
-                 tolerance=None, with_onnx=True, progress=_noop):
+                 tolerance=None, with_onnx=True, calib=None, elapsed_time_range=None, progress=_noop):
     """Run the generated C, the float reference and onnxruntime on the same sequences.
 
     Returns (report dict, series dict for plotting).
@@ -73,11 +138,11 @@ def verify_model(model, sequences, *, name="model", quant="float32", target="hos
             pairs.append(pair)
             errors[f"C vs {ref_label}"] = per_step
         else:
-            from .fixed_parity import verify_fixed  # integer builds (fixed-point issue)
-
-            fixed_pairs, fixed_outputs, fixed_errors, extra = verify_fixed(
-                model, folded, sequences, name=name, quant=quant, workdir=work, reference=(ref_label, ref_out),
-                tolerance=tolerance, progress=progress)
+            fixed_pairs, fixed_outputs, fixed_errors, extra = _verify_fixed(
+                model, folded, sequences, name=name, quant=quant, workdir=work, reference_out=ref_out,
+                ref_label=ref_label, calib=calib, elapsed_time_range=elapsed_time_range, tolerance=tolerance,
+                progress=progress)
+            notes += [f"quantization: {w}" for w in extra.get("warnings", [])]
             pairs += fixed_pairs
             outputs.update(fixed_outputs)
             errors.update(fixed_errors)
@@ -109,3 +174,36 @@ def verify_model(model, sequences, *, name="model", quant="float32", target="hos
         "details": extra,
     }
     return report, {"outputs": outputs, "errors": errors}
+
+
+def float32_flash_estimate(folded):
+    """Bytes of const data in the float32 build: 16 B + index per synapse, 4 tables of N floats, 2 of M."""
+    index = 1 if max(folded.units, folded.inputs) < 256 else 2
+    synapses = folded.sensory.count + folded.recurrent.count
+    return synapses * (16 + index) + 2 * (folded.units + 1) * index + 16 * folded.units + 8 * folded.outputs
+
+
+def compare_quantizations(model, sequences, *, workdir=None, with_onnx=True, progress=_noop, **options):
+    """float32, int16 and int8 on the same sequences: one report with a row per format."""
+    rows, runs, series = [], {}, {"outputs": {}, "errors": {}}
+    for quant in ("float32", "int16", "int8"):
+        sub = None if workdir is None else Path(workdir) / quant
+        report, sub_series = verify_model(model, sequences, quant=quant, workdir=sub,
+                                          with_onnx=with_onnx and quant == "float32", progress=progress, **options)
+        runs[quant] = report
+        vs_ref = next(p for p in report["pairs"] if p["a"] == "C" and p["b"] == report["reference"])
+        exact = next((p for p in report["pairs"] if p["b"] == "emulator"), None)
+        size = (report["details"].get("flash_estimate", {}).get("total") if quant != "float32"
+                else float32_flash_estimate(passes.fold(model)))
+        rows.append({"quant": quant, "max_abs": vs_ref["max_abs"], "max_rel_range": vs_ref["max_rel_range"],
+                     "rms_rel_range": vs_ref["rms_rel_range"], "drift": vs_ref["drift"],
+                     "emulator_mismatches": None if exact is None else exact["exact"],
+                     "const_bytes_estimate": size, "passed": report["passed"]})
+        series["outputs"][f"C {quant}"] = sub_series["outputs"]["C"]
+        series["outputs"].setdefault(report["reference"], sub_series["outputs"][report["reference"]])
+        series["errors"][f"C {quant} vs {report['reference']}"] = sub_series["errors"][f"C vs {report['reference']}"]
+    first = runs["float32"]
+    report = {"ltc2c_report": 1, "comparison": rows, "runs": runs, "model": first["model"],
+              "reference": first["reference"], "sequences": first["sequences"], "quant": "all",
+              "target": first["target"], "passed": all(r["passed"] for r in rows), "pairs": [], "notes": []}
+    return report, series

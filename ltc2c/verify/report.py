@@ -33,12 +33,20 @@ def text_table(report):
     lines += [header, "-" * len(header)]
     for pair in report["pairs"]:
         tol = pair.get("tolerance")
-        tol_text = f"{tol:12.3g}" if tol is not None else f"{'(info)':>12}"
+        rel = pair.get("tolerance_rel_range")
+        if tol is not None:
+            tol_text = f"{tol:12.3g}"
+        elif rel:
+            tol_text = f"{format(rel['max'], '.0e') + ' x R':>12}"
+        else:
+            tol_text = f"{'(info)':>12}"
         status = "ok" if pair["passed"] else "FAIL"
         if pair.get("exact") is not None:
             status += f" ({pair['exact']})"
         lines.append(f"{pair['a'] + ' vs ' + pair['b']:<28}{pair['max_abs']:12.3g}{pair['rms']:12.3g}"
                      f"{pair['max_rel_range']:12.3g}{tol_text}  {status}")
+    if any(p.get("tolerance_rel_range") for p in report["pairs"]):
+        lines.append("R = each output's range; max/range and rms/range are checked against it")
     for note in report.get("notes", []):
         lines.append(f"note: {note}")
     lines.append("PASS: all pairs within tolerance" if report["passed"] else "FAIL: outside tolerance")
@@ -80,3 +88,18 @@ def write_plot(report, series, path):
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def comparison_table(report):
+    seq = report["sequences"]
+    lines = [f"model: {report['model']['neurons']} neurons, {report['model']['inputs']} inputs, "
+             f"{report['model']['outputs']} outputs; reference {report['reference']}",
+             f"data: {seq['count']} sequences x {seq['steps']} steps ({seq['source']}), elapsed time {seq['elapsed_time']}"]
+    header = f"{'quant':<9}{'max abs':>11}{'max/range':>11}{'rms/range':>11}{'drift':>8}{'const B':>9}  C vs emulator / result"
+    lines += [header, "-" * len(header)]
+    for row in report["comparison"]:
+        exact = row["emulator_mismatches"] or "-"
+        lines.append(f"{row['quant']:<9}{row['max_abs']:11.3g}{row['max_rel_range']:11.3g}{row['rms_rel_range']:11.3g}"
+                     f"{row['drift']:8.2f}{row['const_bytes_estimate']:9d}  {exact} / {'ok' if row['passed'] else 'FAIL'}")
+    lines.append("PASS: every format within its tolerance" if report["passed"] else "FAIL: outside tolerance")
+    return "\n".join(lines)
