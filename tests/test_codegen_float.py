@@ -24,14 +24,14 @@ def folded(tmp_path_factory):
 
 def test_api_names_follow_name(folded):
     files = codegen.render(folded, "mynet")
-    assert set(files) == {"mynet.h", "mynet.c", "ltc2c_port.h"}
+    assert set(files) == {"mynet.h", "mynet.c", "ltc2c_math.h", "ltc2c_port.h"}
     header = files["mynet.h"]
     for symbol in ("#define MYNET_INPUT_SIZE  3", "#define MYNET_OUTPUT_SIZE 2", "#define MYNET_STATE_SIZE  16",
                    "} mynet_state_t;", "void mynet_reset(mynet_state_t *s);", "void mynet_step(mynet_state_t *s",
                    "void mynet_step_dt(mynet_state_t *s"):
         assert symbol in header
     source = files["mynet.c"]
-    assert "malloc" not in source and "stdio" not in source
+    assert "malloc" not in source and "stdio" not in source and "<math.h>" not in source
     assert re.search(r"static LTC2C_CONST mynet_synapse_t recurrent_synapses\[29\]", source)
 
 
@@ -69,5 +69,5 @@ def test_write_output_replaces_folder_atomically(folded, tmp_path):
     out.mkdir()
     (out / "stale.c").write_text("old")
     codegen.write_output(codegen.render(folded, "mynet"), out)
-    assert sorted(p.name for p in out.iterdir()) == ["ltc2c_port.h", "mynet.c", "mynet.h"]
+    assert sorted(p.name for p in out.iterdir()) == ["ltc2c_math.h", "ltc2c_port.h", "mynet.c", "mynet.h"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]

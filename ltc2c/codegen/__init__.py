@@ -19,7 +19,7 @@ from . import float32
 
 QUANT_MODES = ("float32", "int16", "int8")
 # Runtime files copied next to the generated model, per quantization mode.
-RUNTIME_FILES = {"float32": ("ltc2c_port.h",)}
+RUNTIME_FILES = {"float32": ("ltc2c_math.h", "ltc2c_port.h")}
 
 
 def environment():

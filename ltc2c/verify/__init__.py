@@ -49,7 +49,7 @@ def _elapsed_range(sequences, elapsed_time_range):
     return float(np.min(sequences.elapsed_times)), float(np.max(sequences.elapsed_times))
 
 
-def _verify_fixed(model, folded, sequences, *, name, quant, workdir, reference_out, ref_label, calib,
+def _verify_fixed(model, folded, sequences, *, name, quant, target, workdir, reference_out, ref_label, calib,
                   elapsed_time_range, tolerance, progress):
     """Integer build: C vs emulator (bit-exact), C vs float, int8 also vs the dequantized float."""
     from .. import emulate, quantize
@@ -59,7 +59,7 @@ def _verify_fixed(model, folded, sequences, *, name, quant, workdir, reference_o
     qmodel = quantize.quantize(folded, quant, calib_inputs=None if calib is None else calib.inputs,
                                elapsed_time_range=_elapsed_range(sequences, elapsed_time_range))
     src = workdir / "src"
-    codegen.write_output(codegen.render(folded, name, quant, "host", quantized=qmodel), src)
+    codegen.write_output(codegen.render(folded, name, quant, target, quantized=qmodel), src)
     progress("building the generated integer C for the host")
     io = fixed_parity.q_harness_io()
     exe = harness.build_harness(src, name, workdir / "build", io=io)
@@ -86,6 +86,10 @@ def _verify_fixed(model, folded, sequences, *, name, quant, workdir, reference_o
         pair, per_step = _range_pair("C", ref_label, c_out, reference_out, max_rel, FIXED_RMS_REL)
     pairs.append(pair)
     errors[f"C vs {ref_label}"] = per_step
+    if target != "host":
+        pairs += _target_pairs(src, name, target, (inputs_q, elapsed_q), c_q, io, details, progress,
+                               lambda raw: emulate.dequantize_outputs(qmodel, raw), reference_out, ref_label,
+                               with_reference=False)
     details["flash_estimate"] = quantize.flash_estimate(qmodel)
     details["formats"] = {"input_frac_bits": [int(b) for b in qmodel.input_frac_bits],
                           "output_frac_bits": [int(b) for b in qmodel.output_frac_bits],
@@ -94,15 +98,39 @@ def _verify_fixed(model, folded, sequences, *, name, quant, workdir, reference_o
     return pairs, {"C": c_out}, errors, details
 
 
-def _run_float_c(folded, name, sequences, workdir, progress):
+def _target_pairs(src, name, target, wire_inputs, host_raw, io, details, progress, decode, reference_out,
+                  ref_label, with_reference):
+    """Run the same wire inputs on TARGET's emulated core: bit-exact vs the host build, counts, stack."""
+    from .target import run_on_target_report
+
+    progress(f"cross-compiling for {target} and running it in QEMU")
+    inputs, elapsed = wire_inputs
+    run = run_on_target_report(src, name, target, inputs, elapsed, io)
+    diff = np.abs(run.outputs.astype(np.float64) - np.asarray(host_raw, np.float64))
+    mismatches = int(np.count_nonzero(diff))
+    exact = {"a": f"C on {target}", "b": "C on host", "max_abs": float(diff.max()) if diff.size else 0.0,
+             "rms": 0.0, "max_rel_range": 0.0, "rms_rel_range": 0.0, "drift": 1.0,
+             "tolerance": 0.0, "passed": mismatches == 0,
+             "exact": f"{mismatches} of {diff.size} outputs differ"}
+    pairs = [exact]
+    if with_reference:
+        pair, _ = _pair(f"C on {target}", ref_label, decode(run.outputs), reference_out, FLOAT32_TOLERANCE)
+        pairs.append(pair)
+    details["target_run"] = {"target": target, "board": run.board, "bit_exact_with_host": mismatches == 0,
+                             "instructions_per_step": None if run.counts is None else run.counts.as_dict(),
+                             "stack_bytes_measured": run.stack_bytes}
+    return pairs
+
+
+def _run_float_c(folded, name, sequences, workdir, progress, target="host"):
     src = workdir / "src"
-    codegen.write_output(codegen.render(folded, name, "float32", "host"), src)
+    codegen.write_output(codegen.render(folded, name, "float32", target), src)
     progress("building the generated C for the host")
     exe = harness.build_harness(src, name, workdir / "build")
     progress("running the generated C")
     outputs, states = harness.run_harness(exe, sequences.inputs, sequences.elapsed_times,
                                           folded.outputs, folded.units)
-    return outputs.astype(np.float64), states.astype(np.float64)
+    return outputs.astype(np.float64), states.astype(np.float64), src, outputs
 
 
 def _run_onnx(folded, sequences, workdir, progress):
@@ -131,15 +159,20 @@ def verify_model(model, sequences, *, name="model", quant="float32", target="hos
         outputs = {ref_label: ref_out}
         pairs, errors, notes, extra = [], {}, [], {}
         if quant == "float32":
-            c_out, _ = _run_float_c(folded, name, sequences, work, progress)
+            c_out, _, src, c_raw = _run_float_c(folded, name, sequences, work, progress, target)
             outputs["C"] = c_out
             tol = FLOAT32_TOLERANCE if tolerance is None else tolerance
             pair, per_step = _pair("C", ref_label, c_out, ref_out, tol)
             pairs.append(pair)
             errors[f"C vs {ref_label}"] = per_step
+            if target != "host":
+                # ltc2c_expf is plain IEEE arithmetic, so float32 is bit-exact across cores too
+                pairs += _target_pairs(src, name, target, (sequences.inputs, sequences.elapsed_times), c_raw,
+                                       harness.FLOAT_IO, extra, progress, lambda raw: raw.astype(np.float64),
+                                       ref_out, ref_label, with_reference=True)
         else:
             fixed_pairs, fixed_outputs, fixed_errors, extra = _verify_fixed(
-                model, folded, sequences, name=name, quant=quant, workdir=work, reference_out=ref_out,
+                model, folded, sequences, name=name, quant=quant, target=target, workdir=work, reference_out=ref_out,
                 ref_label=ref_label, calib=calib, elapsed_time_range=elapsed_time_range, tolerance=tolerance,
                 progress=progress)
             notes += [f"quantization: {w}" for w in extra.get("warnings", [])]

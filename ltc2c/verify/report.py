@@ -45,6 +45,13 @@ def text_table(report):
             status += f" ({pair['exact']})"
         lines.append(f"{pair['a'] + ' vs ' + pair['b']:<28}{pair['max_abs']:12.3g}{pair['rms']:12.3g}"
                      f"{pair['max_rel_range']:12.3g}{tol_text}  {status}")
+    run = report.get("details", {}).get("target_run")
+    if run:
+        counts = run.get("instructions_per_step") or {}
+        lines.append(f"on {run['target']} ({run['board']} in QEMU): "
+                     f"{counts.get('mean', float('nan')):.0f} instructions per step "
+                     f"(min {counts.get('min', '-')}, max {counts.get('max', '-')}), "
+                     f"stack used {run['stack_bytes_measured']} B")
     if any(p.get("tolerance_rel_range") for p in report["pairs"]):
         lines.append("R = each output's range; max/range and rms/range are checked against it")
     for note in report.get("notes", []):
