@@ -218,6 +218,60 @@ def info_cmd(obj, model, as_json, **kwargs):
         click.echo(f"{key:<30}{value}")
 
 
+@cli.command("build")
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--target", required=True, help="Cross target (see `ltc2c targets`).")
+@click.option("--name", default=None, help="Model name in OUT_DIR [default: the only NAME.h there].")
+@click.option("--json", "json_path", type=click.Path(), default=None, help="Write the size report as JSON.")
+@click.pass_obj
+def build_cmd(obj, out_dir, target, name, json_path):
+    """Cross-compile generated sources in OUT_DIR with -Werror and report the model's flash and RAM."""
+    from .build import build_target
+    from .verify import report as report_io
+
+    target = _check_target(target)
+    obj.progress(f"cross-compiling {out_dir} for {target}")
+    report = build_target(out_dir, target, name=name)
+    flash, ram = report["flash"], report["ram"]
+    click.echo(f"{report['target']}: model flash {flash['total']} B (text {flash['text']}, rodata {flash['rodata']}, "
+               f"data {flash['data']}); RAM {ram['total']} B (data {ram['data']}, bss {ram['bss']}, "
+               f"worst-case stack {ram['stack']}) + caller-owned state {report['state_bytes']} B")
+    click.echo(f"linked with library code: flash {report['linked']['flash']} B, static RAM {report['linked']['ram_static']} B")
+    if json_path:
+        report_io.write_json({k: v for k, v in report.items() if k != "elf"}, json_path)
+
+
+@cli.command("boards")
+def boards_cmd():
+    """List the boards `ltc2c flash` can build firmware for."""
+    from .boards import list_boards
+
+    click.echo(f"{'board':<18}{'kind':<10}{'target':<15}{'flash':>9}{'ram':>9}  description")
+    for b in list_boards():
+        click.echo(f"{b.name:<18}{b.kind:<10}{b.target:<15}{b.flash_bytes // 1024:>7}Ki{b.ram_bytes // 1024:>7}Ki  {b.description}")
+
+
+@cli.command("flash")
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--board", required=True, help="Board (see `ltc2c boards`).")
+@click.option("--probe", type=click.Choice(["pyocd", "openocd"]), default="pyocd", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Build the firmware and print the flash commands without running them.")
+@click.pass_obj
+def flash_cmd(obj, out_dir, board, probe, dry_run):
+    """Build firmware that runs the model in OUT_DIR on embedded test vectors, and flash it."""
+    import shlex
+
+    from .flash import flash
+
+    obj.progress(f"building firmware for {board}")
+    result = flash(out_dir, board, probe, dry_run=dry_run)
+    click.echo(f"firmware: {result['image'].get('elf')}")
+    for command in result["commands"]:
+        click.echo(" ".join(shlex.quote(str(part)) for part in command))
+    if not dry_run:
+        click.echo(f"flashed {board}; open its UART console to read the parity and cycle report")
+
+
 @cli.command("targets")
 def targets_cmd():
     """List the compilation targets."""

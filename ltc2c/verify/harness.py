@@ -52,8 +52,9 @@ def build_harness(src_dir, name, workdir, io=FLOAT_IO, compiler="cc", optimizati
     flags = "".join(ch for ch in optimization + "".join(extra_flags) if ch.isalnum())[:24]
     exe = workdir / f"{name}_harness_{compiler}_{flags}"
     sources = sorted(src_dir.glob("*.c")) + [harness]
+    # no fused multiply-add: the float32 model must round like every target does
     return build.host_executable(sources, [src_dir], exe, compiler=compiler, optimization=optimization,
-                                 extra_flags=extra_flags)
+                                 extra_flags=("-ffp-contract=off", *extra_flags))
 
 
 def encode(inputs, elapsed_times, io):
