@@ -1,7 +1,8 @@
 """Integer emulator of the generated NAME_step_q / NAME_step_dt_q: the executable spec of the C.
 
 Every operation mirrors runtime/ltc2c_fixed.h and templates/model_fixed.c.j2 one for one (same
-rounding constants, arithmetic right shifts, truncating division, saturation, table). Values are held
+rounding constants, arithmetic right shifts, truncating division, saturation, table); the DSP
+intrinsics (SMULWB, SMLAWB/T, SMLABB, USAT, SSAT) the C uses on Arm cores compute the same integers. Values are held
 in int64 numpy arrays; the bound analysis in ltc2c.quantize proves they fit the C's int32, and
 `run(..., trace=dict)` records the observed range of each intermediate so tests can check that.
 numpy only.
@@ -9,18 +10,23 @@ numpy only.
 
 import numpy as np
 
-from .quantize import Q15, STATE_MAX
+
 
 ONE = np.int64(1)
 
 
-def sigmoid_q15(lut, z, idx_shift, frac_bits):
-    """ltc2c_sigmoid_q15: clamp the table index, interpolate in Q16 with a frac_bits fraction, round
-    once to Q15 (all in uint32 in the C; the bound analysis proves it fits)."""
-    i = np.clip(z >> idx_shift, 0, lut.size - 1)
+def mulw(a, b):
+    """ltc2c_mulw / SMULWB: floor(a * b / 2^16) for an int32 a and an int16 b (exact in int64)."""
+    return (a * b) >> 16
+
+
+def sigmoid_wide(lut, u):
+    """ltc2c_sigmoid: i = clamp(u >> 15, 0, last) (USAT), e = Y << 16 | m, t = the signed low half
+    of u; returns e + m t = Y 2^16 + m (t + 1) (SMLABB), the sigmoid in Q31, in [0, 32767 * 2^16]."""
+    i = np.clip(u >> 15, 0, lut.size - 1)
     e = lut[i].astype(np.int64)
-    fr = (z >> (idx_shift - frac_bits)) & ((ONE << frac_bits) - 1)
-    return (((e >> 16) << frac_bits) + (e & 0xFFFF) * fr) >> (frac_bits + 1)
+    t = (u & 0x7FFF) - (u & 0x8000)
+    return e + (e & 0xFFFF) * t
 
 
 def _trunc_div(a, b):
@@ -29,14 +35,16 @@ def _trunc_div(a, b):
 
 
 def update(v, c, d_sum, n_sum):
-    """ltc2c_update: v' = sat(v + round(inc / den)), inc = N - round(D v / 2^15),
-    den = c + round(D / 2^15); rounding half away from zero, saturation at +-32767."""
-    dv = (d_sum * v + (ONE << 14)) >> 15
+    """ltc2c_update: inc = N - 2 floor(D v / 2^16), den = c + (D >> 15),
+    v' = sat16(v + (inc + r) / den) with r = den >> 1 (inc >= 0) or ~(den >> 1) = -(den >> 1) - 1
+    (inc < 0), the division truncating; saturation to [-32768, 32767]."""
+    dv = 2 * mulw(d_sum, v)
     inc = n_sum - dv
-    den = c + ((d_sum + (ONE << 14)) >> 15)
+    den = c + (d_sum >> 15)
     h = den >> 1
-    delta = _trunc_div(inc + np.where(inc >= 0, h, -h), den)
-    return np.clip(v + delta, -STATE_MAX, STATE_MAX), (dv, inc, den, delta)
+    r = np.where(inc >= 0, h, -h - 1)
+    delta = _trunc_div(inc + r, den)
+    return np.clip(v + delta, -32768, 32767), (dv, inc + r, den, delta)
 
 
 def cm_terms(q, elapsed_q):
@@ -64,10 +72,12 @@ def _synapse_sums(q, syn, x, onehot, trace, label):
     if syn.count == 0:
         zero = np.zeros((x.shape[0], onehot.shape[1]), dtype=np.int64)
         return zero, zero
-    z = syn.gain * x[:, syn.pre] + syn.bias
-    s = sigmoid_q15(q.lut, z, syn.idx_shift, syn.frac_bits)
-    den, num = (syn.w * s) @ onehot, (syn.w_erev * s) @ onehot
-    _note(trace, f"{label}.z", z)
+    mask = (1 << syn.pre_bits) - 1
+    u = mulw(syn.gain, x[:, syn.gain & mask]) + syn.bias  # gain & mask == pre
+    s = sigmoid_wide(q.lut, u)
+    den, num = mulw(s, syn.w) @ onehot, mulw(s, syn.w_erev) @ onehot
+    _note(trace, f"{label}.u", u)
+    _note(trace, f"{label}.sigmoid", s)
     _note(trace, f"{label}.den_sum", den)
     _note(trace, f"{label}.num_sum", num)
     return num, den
@@ -82,27 +92,26 @@ def run(q, inputs_q, elapsed_q=None, initial_state_q=None, trace=None):
     v = np.zeros((n_seq, n), dtype=np.int64) if initial_state_q is None else \
         np.array(initial_state_q, dtype=np.int64).reshape(n_seq, n)
     s_hot, r_hot = _scatter(q.sensory, n), _scatter(q.recurrent, n)
-    m_s, m_r = ONE << q.sensory_shift, ONE << q.recurrent_shift
     outputs = np.zeros((n_seq, n_steps, m), dtype=np.int64)
     default_c = np.broadcast_to(q.cm_default, (n_seq, n))
     for t in range(n_steps):
         c = default_c if elapsed_q is None else cm_terms(q, np.asarray(elapsed_q)[:, t])
         snum, sden = _synapse_sums(q, q.sensory, inputs_q[:, t], s_hot, trace, "sensory")
-        fixed_num = q.leak_num + snum * m_s
-        fixed_den = q.leak_den + sden * m_s
+        fixed_num = q.leak_num + snum
+        fixed_den = q.leak_den + sden
         _note(trace, "cm", c)
         _note(trace, "fixed_num", fixed_num)
         _note(trace, "fixed_den", fixed_den)
         for _ in range(q.ode_unfolds):
             rnum, rden = _synapse_sums(q, q.recurrent, v, r_hot, trace, "recurrent")
-            n_sum = fixed_num + rnum * m_r
-            d_sum = fixed_den + rden * m_r
+            n_sum = fixed_num + rnum
+            d_sum = fixed_den + rden
             _note(trace, "sum_num", n_sum)
             _note(trace, "sum_den", d_sum)
             new_v, (dv, inc, den, delta) = update(v, c, d_sum, n_sum)
-            for name, value in (("d_v", dv), ("den", den), ("delta", delta), ("v_plus_delta", v + delta)):
+            for name, value in (("d_v", dv), ("den", den), ("delta", delta), ("v_plus_delta", v + delta),
+                                ("increment", inc)):
                 _note(trace, name, value)
-            _note(trace, "increment", inc + np.where(inc >= 0, den >> 1, -(den >> 1)))
             v = new_v
         y = (q.out_mult * v[:, :m] + q.out_add) >> q.out_shift
         _note(trace, "output", q.out_mult * v[:, :m] + q.out_add)

@@ -6,26 +6,30 @@ Scheme (see README "Fixed point" and shared notes fixed-point.md, recommended sc
   max(|vleak|, |erev|, |sensory_erev|, |v0| = 0): every update is a convex combination of the old v,
   vleak and the active erev values, so v never leaves [-Bv, Bv]. Lmax < 32767 keeps a few LSB of slack
   so that rounding can provably never push v into the clamp (see `_state_slack`).
-* Sigmoid argument z: int32, Q(f) with f chosen *per synapse* (free in the unrolled C), from an int16
-  gain and an int32 bias: z = gain_q * x_q + bias_q. The bias also carries the +16 table offset.
-* Sigmoid: table of 32 * 2^LUT_STEP_BITS segments over z in [-16, 16) (512 entries of step 1/16), each
-  packed as y0 << 16 | dy with y in Q16, linear interpolation with a 16-bit fraction, one rounding
-  to Q15 (<= 32767) at the end. Knots are lifted by half the chord error (minimax for linear
-  interpolation); the table is flat in Q15 at both ends, so clamping the index is exact.
+* Sigmoid argument u: int32 in units of 2^-16 table steps, u = floor(gain_q * x_q / 2^16) + bias_q
+  (one SMLAWB on DSP cores) with an int32 gain (the low `pre_bits` bits of the stored gain hold the
+  presynaptic index, which moves the gain by < 2^-20 relative) and an int32 bias that carries the
+  table offset and the rounding to the nearest knot. No per-synapse shift.
+* Sigmoid: LUT_SIZE = 256 knots c_i = -L + i h (L = LUT_RANGE, h = 2L/255). Table index
+  i = clamp(u >> 16, 0, 255) (one USAT), t = the signed low half of u (the offset from the knot in
+  2^-16 steps), entry e_i = Y_i << 16 | m_i, and s = e_i + m_i t = Y_i 2^16 + m_i (t + 1) (one
+  SMLABB): the sigmoid in Q31 (Q15 with 16 more bits), never rounded. (Y_i, m_i) are the integer
+  minimax line of each piece [c_i - h/2, c_i + h/2); the end pieces are flat (m = 0), so clamping
+  the index is exact.
 * Conductances: one real scale K_j per target neuron j (it cancels in num/den). The conductance sum
-  D = G + sum W s is in units of K_j * 2^15 (the sigmoid's Q15), the current sum N = GV + sum W erev s
-  in units of K_j / S_v, both int32. K_j is as large as int16 weights and D <= 2^30 allow; cm_t is
+  D = G + sum floor(W s / 2^16) is in units of K_j * 2^15, the current sum
+  N = GV + sum floor(W erev s / 2^16) in units of K_j / S_v, both int32 (one SMLAWB / SMLAWT each). K_j is as large as int16 weights and D <= 2^30 allow; cm_t is
   *not* part of that sum (it would cost the weights 2-4 bits on slow neurons: the shared notes' acc32).
-  int16 mode: W, W*erev int16; int8 mode: W, W*erev int8 with a per-neuron power-of-two shift m
-  (the sum enters D and N as acc * 2^m).
+  int16 mode: W, W*erev int16; int8 mode: W, W*erev int8 with a per-neuron power-of-two shift m,
+  stored (and multiplied) as the int16 W * 2^m (it always fits: W * K <= 2^15).
 * cm_t: c_j(e) = K_j * cm_j * unfolds / elapsed (units of K_j), an int32 per neuron computed once per
   step from the uint16 elapsed time e (Q`elapsed_frac_bits`) with one 32-bit division; the step with
   the default elapsed time uses the same integers precomputed, so NAME_step_q == NAME_step_dt_q(default).
 * Update in increment form, algebraically the fused step v' = (cm_t v + N) / (cm_t + D):
-  inc = N - round(D v / 2^15) (one 32x32->64 product), den = c + round(D / 2^15),
-  v' = sat(v + round(inc / den)): one 32/32 division rounded half away from zero. The division is
-  exact (den has >= 15 significant bits on every test model, reported as bounds["den"]); den >= 1 is
-  proven, so no epsilon.
+  inc = N - 2 floor(D v / 2^16) (one SMULWB), den = c + (D >> 15),
+  v' = sat16(v + (inc + r) / den) with r = den >> 1 for inc >= 0 and -(den >> 1) - 1 otherwise:
+  one exact 32/32 division, rounded to nearest (ties away from zero up to 1/den). den has >= 15
+  significant bits on every test model (bounds["den"]); den >= 1 is proven, so no epsilon.
 * Output: y_q = sat16((A * v_q + B) >> r), y = y_q * 2^-output_frac_bits.
 
 `quantize` also runs the bound analysis: every int32 intermediate of the generated C is bounded for
@@ -48,9 +52,13 @@ STATE_MAX = 32767  # the state is clamped to +-32767 (symmetric, so |v| * c <= c
 SIG_MAX = 32767  # largest sigmoid value (Q15)
 INPUT_ABS_MAX = 32768  # any int16 input
 SUM_LIMIT = 2**30 - 2**16  # D and |N| <= this, so |N - D v / 2^15| < 2^31
-LUT_STEP_BITS = 4  # table step 1/16
-LUT_RANGE = 16  # table covers z in [-16, 16); the ends are flat in Q15 so clamping the index is exact
-FRAC_BITS_MAX = 16  # interpolation fraction bits
+LUT_SIZE = 256  # sigmoid table entries
+LUT_RANGE = 10.5  # the table covers z in [-L, L) in entries of width h = 2L / 256; the end entries are
+#                   flat, so clamping the index is exact
+LUT_STEP = 2 * LUT_RANGE / LUT_SIZE
+LUT_INDEX_SHIFT = 15  # u = (z + L) / h * 2^15: entry u >> 15, fraction in the low 15 bits
+LUT_OFFSET = (LUT_SIZE // 2) << LUT_INDEX_SHIFT  # z = 0 <-> u = 128 * 2^15
+SIG_WIDE_MAX = SIG_MAX << 16  # every table value Y 2^16 + m (t + 1) lies in [0, 32767 * 2^16]
 DEFAULT_INPUT_ABS_MAX = 8.0  # assumed |input| without calibration data
 MIN_STATE_SLACK = 16  # LSB kept free below 32767 even when the leak contracts strongly
 MAX_STATE_SLACK = 8192
@@ -61,20 +69,19 @@ WEIGHT_MAX = {"int16": 32767, "int8": 127}
 class QSynapses:
     """Quantized synapses, sorted by destination as in SynapseList.
 
-    z = gain * x[pre] + bias (int32, Q(frac) per synapse, bias includes the +16 table offset);
-    s = sigmoid_q15(z >> idx_shift, fraction of frac_bits bits); den += w * s, num += w_erev * s.
+    u = floor(gain * x[gain & (2^pre_bits - 1)] / 2^16) + bias (int32; gain & mask == pre);
+    s = sigmoid_wide(u) (Q31); den += floor(w * s / 2^16), num += floor(w_erev * s / 2^16).
     """
 
     pre: np.ndarray
     post: np.ndarray
     ptr: np.ndarray
-    gain: np.ndarray  # int16 range
-    bias: np.ndarray  # int32
-    z_frac: np.ndarray  # f: z real = z_q * 2^-f (before the +16 offset)
-    idx_shift: np.ndarray  # f - LUT_STEP_BITS
-    frac_bits: np.ndarray  # min(16, idx_shift)
-    w: np.ndarray  # int16 or int8 range, >= 0
+    gain: np.ndarray  # int32, low pre_bits bits = pre
+    bias: np.ndarray  # int32 (table offset included); bits 0, 1: end-of-neuron / end-of-block marks
+    pre_bits: int  # bits of the presynaptic index stored in the gain
+    w: np.ndarray  # >= 0, int16 (int8 mode: the int8 weight times 2^m)
     w_erev: np.ndarray
+    w_q: np.ndarray = None  # int8 mode: the int8 weights before the 2^m (for reports); else == w
 
     @property
     def count(self):
@@ -100,12 +107,12 @@ class QuantizedModel:
     elapsed_min_q: int  # elapsed_q is clamped to [min, max]
     elapsed_max_q: int
     elapsed_default_q: int  # what NAME_step_q uses
-    lut: np.ndarray  # uint32 [32 << LUT_STEP_BITS]: (y0 + 1) << 16 | dy (Q16, +1 = rounding)
-    lut_step_bits: int
+    lut: np.ndarray  # uint32 [LUT_SIZE]: Y << 16 | m (see sigmoid_table)
+    lut_range: float  # L: knots at -L + i h, h = 2L / (LUT_SIZE - 1)
     sensory: QSynapses
     recurrent: QSynapses
     neuron_scale: np.ndarray  # K_j (float): den = K_j * 2^15 * den_real
-    sensory_shift: np.ndarray  # m: den term of the sensory sum = sum * 2^m (int8 mode; 0 for int16)
+    sensory_shift: np.ndarray  # m: int8 weights are stored as w8 * 2^m (int8 mode; 0 for int16)
     recurrent_shift: np.ndarray
     leak_den: np.ndarray  # G_j = K_j * 2^15 * gleak (int32)
     leak_num: np.ndarray  # GV_j = K_j * gleak * vleak / S_v (int32)
@@ -137,23 +144,55 @@ def _frac_bits_for(abs_max, limit=32767, low=-16, high=30):
     return int(np.clip(np.floor(np.log2(limit / abs_max)), low, high))
 
 
-def sigmoid_table(step_bits=LUT_STEP_BITS):
-    """Packed table: entry k covers z in [-16 + k h, -16 + (k+1) h), h = 2^-step_bits, and holds
-    (y_k + 1) << 16 | (y_{k+1} - y_k) with y in Q16; the +1 is the rounding constant of the final
-    shift to Q15, folded in so the C saves an add per synapse."""
-    n = 2 * LUT_RANGE << step_bits
-    h = 2.0 ** -step_bits
-    x = -LUT_RANGE + h * np.arange(n + 1)
-    s = 0.5 * (1.0 + np.tanh(0.5 * x))
-    s2 = s * (1.0 - s) * (1.0 - 2.0 * s)  # sigmoid''
-    # The chord of a concave piece lies below the curve by up to h^2/8 |s''|: lift the knots by half.
-    y = np.clip(_round(2 * Q15 * (s - h * h / 16.0 * s2)), 0, 2 * SIG_MAX)
-    y = np.maximum.accumulate(y)
-    dy = np.diff(y)
-    flat = dy[0] == 0 and dy[-1] == 0 and y[0] == 0 and y[-1] == 2 * SIG_MAX
-    if not flat or dy.max() >= 1 << 11:
-        raise QuantizationError("sigmoid table ends are not flat", "internal error: widen LUT_RANGE")
-    return frozen_array(((y[:-1] + 1) << 16) | dy, np.uint32)
+def sigmoid_table():
+    """Table of LUT_SIZE packed entries Y_j << 16 | m_j (uint32). Entry j covers
+    z in [-L + j h, -L + (j + 1) h) and evaluates to Y_j 2^16 + m_j (t + 1) ~ 2^31 sigmoid(z), where
+    t is the *signed* low half of u: t in [0, 2^15) on even entries (offset from the entry's left
+    end, in 2^-15 h) and t in [-2^15, 0) on odd entries (offset from its right end). (Y, m) is the
+    integer line with the smallest max error over the entry; the end entries are flat (m = 0), and
+    every value lies in [0, SIG_WIDE_MAX]."""
+    return _sigmoid_table_cached()
+
+
+def _sigmoid_table_build():
+    n, h = LUT_SIZE, LUT_STEP
+    table = np.zeros(n, dtype=np.int64)
+    half = 1 << LUT_INDEX_SHIFT
+    for j in range(n):
+        t = np.append(np.arange(0, half, 32, dtype=np.int64), half - 1)
+        anchor = -LUT_RANGE + j * h
+        if j % 2:
+            t = t - half
+            anchor += h
+        target = Q15 * 0.5 * (1.0 + np.tanh(0.5 * (anchor + t * (h / half))))
+        if j in (0, n - 1):
+            best = (0, int(np.clip(np.round(target.mean()), 0, SIG_MAX)), 0)
+        else:
+            m0 = (target[-1] - target[0]) / (t[-1] - t[0]) * 65536.0
+            best = None
+            base = int(np.floor(m0))
+            for m in range(max(0, base - 1), base + 3):
+                line = m * (t + 1) / 65536.0
+                r = target - line
+                y0 = 0.5 * (r.max() + r.min())
+                for y in (int(np.floor(y0)), int(np.floor(y0)) + 1):
+                    wide = y * 65536 + m * (t + 1)
+                    if y < 0 or wide.min() < 0 or wide.max() > SIG_WIDE_MAX:
+                        continue
+                    err = float(np.abs(y + line - target).max())
+                    if best is None or err < best[0]:
+                        best = (err, y, m)
+        table[j] = (best[1] << 16) | best[2]
+    return frozen_array(table, np.uint32)
+
+
+_TABLE = []
+
+
+def _sigmoid_table_cached():
+    if not _TABLE:
+        _TABLE.append(_sigmoid_table_build())
+    return _TABLE[0]
 
 
 def _input_formats(folded, calib_inputs, warnings):
@@ -305,8 +344,10 @@ def _state_slack(folded, k, m_s, m_r, c_lo, c_hi, leak_den):
     full_max = c_hi * float(Q15) + k * Q15 * (folded.gleak + s_tot + r_tot)
     full_min = np.maximum(c_lo * float(Q15) + leak_den, 1.0)
     den_min = np.maximum(full_min / Q15, 1.0)
-    rounding = 0.5 + (0.5 + 0.5 * 2 * Q15) / den_min  # quotient, inc, den (|delta| <= 2^16)
-    excess = ((n_s * 2.0**m_s + n_r * 2.0**m_r) * 0.5 * SIG_MAX + 0.5) * Q15 / full_min
+    # quotient (ties off by <= 1/den), inc (2 floor(D v / 2^16): < 2), den (floor: < 1, |delta| <= 2^16)
+    rounding = 0.5 + (1.0 + 2.0 + 2.0 * Q15) / den_min
+    # W*erev rounding (0.5 unit of the int8/int16 weight times s) and the floor of every product (1 each)
+    excess = ((n_s * 2.0**m_s + n_r * 2.0**m_r) * 0.5 * SIG_MAX + 2.0 * (n_s + n_r) + 0.5) * Q15 / full_min
     with np.errstate(divide="ignore", invalid="ignore"):
         need = np.where(leak_den > 0, (rounding + excess) * full_max / np.maximum(leak_den, 1) + 1.0, np.inf)
     slack = float(np.max(need)) if need.size else 0.0
@@ -315,43 +356,59 @@ def _state_slack(folded, k, m_s, m_r, c_lo, c_hi, leak_den):
 
 # --------------------------------------------------------------------------- sigmoid arguments
 
-def _quantize_arguments(gain_real, bias_real, x_abs, what):
-    """Per synapse: the largest Q(f) such that gain fits int16 and z' = gain x + bias + 16 fits int32."""
+def _pre_bits(n_pre):
+    """8 (a byte, extracted with one UXTB) up to 256 presynaptic neurons or inputs, else as needed."""
+    return max(8, int(n_pre - 1).bit_length())
+
+
+def _quantize_arguments(gain_real, bias_real, pre, pre_bits, what):
+    """Per synapse: u = floor(gain * x / 2^16) + bias in 2^-16 table steps, offset by the table
+    origin and rounded to the nearest knot. The gain's low pre_bits bits hold pre (the nearest such
+    value); bias beyond the point where the table saturates for every int16 x is clipped (exact)."""
     n = gain_real.size
     gains = np.zeros(n, dtype=np.int64)
     biases = np.zeros(n, dtype=np.int64)
-    fracs = np.zeros(n, dtype=np.int64)
-    f_low = LUT_STEP_BITS + 1
+    step = 1 << pre_bits
     for i in range(n):
-        for f in range(30, f_low - 1, -1):
-            g = int(_round(gain_real[i] * 2.0**f))
-            if abs(g) > 32767:
-                continue
-            one = 1 << f
-            reach = abs(g) * x_abs
-            # z beyond +-(reach + 17) saturates the table for every x: clipping the bias there is exact.
-            b = int(np.clip(_round(bias_real[i] * 2.0**f), -(reach + 17 * one), reach + 17 * one))
-            b += LUT_RANGE * one
-            if reach + abs(b) <= INT32_MAX:
-                gains[i], biases[i], fracs[i] = g, b, f
-                break
-        else:
-            raise QuantizationError(f"{what}[{i}]: sigmoid gain {gain_real[i]:.4g} per input LSB does not fit int16 "
-                                    f"at Q{f_low}", "rescale the inputs (smaller calibration range) or retrain")
-    idx_shift = fracs - LUT_STEP_BITS
-    return gains, biases, fracs, idx_shift, np.minimum(idx_shift, FRAC_BITS_MAX)
+        ideal = gain_real[i] / LUT_STEP * 2.0**(LUT_INDEX_SHIFT + 16)
+        g = int(np.floor((ideal - int(pre[i])) / step + 0.5)) * step + int(pre[i]) if np.isfinite(ideal) else None
+        reach = None if g is None else (abs(g) + 1) // 2  # |floor(g x / 2^16)| for any int16 x
+        b = 0
+        if g is not None:
+            b = int(_round(np.clip(bias_real[i] / LUT_STEP * 2.0**LUT_INDEX_SHIFT, -2.0**40, 2.0**40))) + LUT_OFFSET
+            top = LUT_SIZE << LUT_INDEX_SHIFT  # u < 0 or u >= top: a clamped (flat) entry
+            b = int(np.clip(b, -(reach + top), reach + 2 * top))
+        if g is None or abs(g) > INT32_MAX or reach + abs(b) > INT32_MAX:
+            raise QuantizationError(f"{what}[{i}]: sigmoid gain {gain_real[i]:.4g} per input LSB does not fit the "
+                                    f"int32 argument (at most about {LUT_STEP / 4:.3g} per LSB)",
+                                    "rescale the inputs (smaller calibration range) or retrain")
+        gains[i], biases[i] = g, b
+    return gains, biases
 
 
-def _qsynapses(syn, gain_scale, x_abs, k, shift, state_scale, mode, what):
-    gains, biases, fracs, idx_shift, frac_bits = _quantize_arguments(
-        syn.gain * gain_scale, syn.bias, x_abs, what)
+def _qsynapses(syn, gain_scale, n_pre, k, shift, state_scale, mode, what):
+    pre_bits = _pre_bits(n_pre)
+    gains, biases = _quantize_arguments(syn.gain * gain_scale, syn.bias, syn.pre, pre_bits, what)
     w_q, we_q = _quantize_weights(syn, k, shift, state_scale, mode)
+    # The two low bits of the bias (< 1e-4 of a table entry) mark, on the last synapse with w != 0 of
+    # each target neuron, the end of the neuron (bit 0) and the end of a block of consecutive neurons
+    # that all have such synapses (bit 1): the generated loops stop there. (A synapse with w == 0
+    # adds exactly 0 and is not emitted.)
+    biases = biases & ~np.int64(3)
+    n_post = len(syn.ptr) - 1
+    last = [None] * n_post
+    for j in range(n_post):
+        kept = [i for i in range(int(syn.ptr[j]), int(syn.ptr[j + 1])) if w_q[i] != 0]
+        last[j] = kept[-1] if kept else None
+    for j in range(n_post):
+        if last[j] is not None:
+            biases[last[j]] |= 1 if (j + 1 < n_post and last[j + 1] is not None) else 3
+    mult = (np.int64(1) << shift[syn.post]) if syn.count else np.zeros(0, dtype=np.int64)
     i64 = np.int64
     return QSynapses(
         pre=frozen_array(syn.pre, i64), post=frozen_array(syn.post, i64), ptr=frozen_array(syn.ptr, i64),
-        gain=frozen_array(gains, i64), bias=frozen_array(biases, i64), z_frac=frozen_array(fracs, i64),
-        idx_shift=frozen_array(idx_shift, i64), frac_bits=frozen_array(frac_bits, i64),
-        w=frozen_array(w_q, i64), w_erev=frozen_array(we_q, i64))
+        gain=frozen_array(gains, i64), bias=frozen_array(biases, i64), pre_bits=pre_bits,
+        w=frozen_array(w_q * mult, i64), w_erev=frozen_array(we_q * mult, i64), w_q=frozen_array(w_q, i64))
 
 
 # --------------------------------------------------------------------------------- output stage
@@ -390,23 +447,24 @@ def _check(bounds, name, lo, hi, limit_lo=-INT32_MAX - 1, limit_hi=INT32_MAX):
     bounds[name] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
 
 
-def _synapse_bounds(bounds, syn, x_abs, label):
+def _synapse_bounds(bounds, syn, label):
     if syn.count == 0:
         return np.zeros(0), np.zeros(0)
-    reach = np.abs(syn.gain) * x_abs
-    _check(bounds, f"{label}.z", (syn.bias - reach).min(), (syn.bias + reach).max())
-    # (y0 + 1) 2^fb + dy fr < (y0 + dy + 1) 2^fb, and y0 + dy <= 2 * 32767 (Q16)
-    lut_frac = (2 * SIG_MAX + 1) << syn.frac_bits
-    _check(bounds, f"{label}.interpolation", 0, lut_frac.max(), 0, 2**32 - 1)  # uint32
-    return syn.w * SIG_MAX, np.abs(syn.w_erev) * SIG_MAX
+    reach = (np.abs(syn.gain) + 1) // 2  # |floor(gain x / 2^16)| for every int16 x
+    _check(bounds, f"{label}.u", (syn.bias - reach).min(), (syn.bias + reach).max())
+    _check(bounds, f"{label}.sigmoid", 0, SIG_WIDE_MAX)  # guaranteed by sigmoid_table
+    if np.any(syn.w > 32767) or np.any(np.abs(syn.w_erev) > 32767):
+        raise QuantizationError(f"{label} weights do not fit int16", "internal error")
+    # floor(w s / 2^16) in [0, w * 32767]; floor(we s / 2^16) in [-|we| 32767 - 1, |we| 32767]
+    return syn.w * SIG_MAX, np.abs(syn.w_erev) * SIG_MAX + 1
 
 
 def bound_analysis(q):
     """-> {intermediate: (min, max)} over all int16 inputs and states; raises QuantizationError."""
     bounds = {}
     n = q.units
-    s_den, s_num = _synapse_bounds(bounds, q.sensory, INPUT_ABS_MAX, "sensory")
-    r_den, r_num = _synapse_bounds(bounds, q.recurrent, Q15, "recurrent")
+    s_den, s_num = _synapse_bounds(bounds, q.sensory, "sensory")
+    r_den, r_num = _synapse_bounds(bounds, q.recurrent, "recurrent")
 
     def per_neuron(syn, terms):
         out = np.zeros(n, dtype=object)
@@ -420,7 +478,7 @@ def bound_analysis(q):
     c_hi = cm_at(q.cm_mult, q.cm_shift, np.full(n, q.elapsed_min_q))
     _check(bounds, "elapsed.inv", 0, ((1 << 31) + (q.elapsed_min_q >> 1)) // q.elapsed_min_q, 0, 2**32 - 1)
     for j in range(n):
-        ms, mr = 1 << int(q.sensory_shift[j]), 1 << int(q.recurrent_shift[j])
+        ms = mr = 1  # int8: the 2^m is part of the stored weights
         g, gv = int(q.leak_den[j]), int(q.leak_num[j])
         if abs(gv) * Q15 > STATE_MAX * g:
             raise QuantizationError(f"leak_num of neuron {j} breaks the convexity bound", "internal error")
@@ -435,19 +493,19 @@ def bound_analysis(q):
         _check(bounds, "sum_den", g, d_hi, 0, SUM_LIMIT)  # D
         n_hi = abs(gv) + sn[j] * ms + rn[j] * mr  # <= D term by term (convexity construction)
         _check(bounds, "sum_num", -n_hi, n_hi, -SUM_LIMIT, SUM_LIMIT)  # N
-        dv = (d_hi * Q15 + (1 << 14)) >> 15  # |round(D v / 2^15)| for any int16 v, even -32768
+        dv = 2 * ((d_hi * Q15 >> 16) + 1)  # |2 floor(D v / 2^16)| for any int16 v, even -32768
         _check(bounds, "d_v", -dv, dv)
         inc = n_hi + dv
-        den_lo = int(c_lo[j]) + ((g + (1 << 14)) >> 15)
-        den_hi = int(c_hi[j]) + ((d_hi + (1 << 14)) >> 15)
+        den_lo = int(c_lo[j]) + (g >> 15)
+        den_hi = int(c_hi[j]) + (d_hi >> 15)
         if den_lo < 1:
             raise QuantizationError(f"denominator of neuron {j} can be 0 (cm and gleak vanish)",
                                     "the model needs cm > 0 or gleak > 0 for every neuron")
         _check(bounds, "den", den_lo, den_hi, 1)
-        _check(bounds, "increment", -inc - (den_hi >> 1), inc + (den_hi >> 1))
+        _check(bounds, "increment", -inc - (den_hi >> 1) - 1, inc + (den_hi >> 1))
         step = inc // den_lo + 1  # |round(inc / den)| <= |inc| / den_min + 1/2
         _check(bounds, "delta", -step, step)
-        _check(bounds, "v_plus_delta", -Q15 - step, Q15 + step)
+        _check(bounds, "v_plus_delta", -Q15 - step, Q15 + step)  # v' = sat16(v + delta)
     for syn, label in ((q.sensory, "sensory"), (q.recurrent, "recurrent")):
         if syn.count and np.any(np.abs(syn.w_erev) * Q15 > STATE_MAX * syn.w):
             raise QuantizationError(f"{label} w_erev breaks the convexity bound", "internal error")
@@ -496,8 +554,8 @@ def quantize(folded, mode="int16", calib_inputs=None, elapsed_time_range=None):
 
     in_scale = np.array([2.0 ** -b for b in in_bits])
     sensory = _qsynapses(folded.sensory, in_scale[folded.sensory.pre],
-                         INPUT_ABS_MAX, k, m_s, state_scale, mode, "sensory synapse")
-    recurrent = _qsynapses(folded.recurrent, state_scale, Q15, k, m_r, state_scale, mode, "recurrent synapse")
+                         folded.inputs, k, m_s, state_scale, mode, "sensory synapse")
+    recurrent = _qsynapses(folded.recurrent, state_scale, n, k, m_r, state_scale, mode, "recurrent synapse")
     out_bits, out_mult, out_add, out_shift = _output_stage(folded, state_scale)
 
     i64 = np.int64
@@ -506,7 +564,7 @@ def quantize(folded, mode="int16", calib_inputs=None, elapsed_time_range=None):
         state_scale=state_scale, state_bound=bv, state_limit=limit,
         input_frac_bits=in_bits, input_abs_max=in_abs, output_frac_bits=out_bits,
         elapsed_frac_bits=e_bits, elapsed_min_q=e_min, elapsed_max_q=e_max, elapsed_default_q=e_def,
-        lut=sigmoid_table(), lut_step_bits=LUT_STEP_BITS, sensory=sensory, recurrent=recurrent,
+        lut=sigmoid_table(), lut_range=LUT_RANGE, sensory=sensory, recurrent=recurrent,
         neuron_scale=frozen_array(k), sensory_shift=frozen_array(m_s, i64), recurrent_shift=frozen_array(m_r, i64),
         leak_den=frozen_array(leak_den, i64), leak_num=frozen_array(leak_num, i64),
         cm_default=frozen_array(cm_default, i64), cm_mult=frozen_array(cm_mult, i64),
@@ -522,16 +580,15 @@ def quantize(folded, mode="int16", calib_inputs=None, elapsed_time_range=None):
 def _dequantized_synapses(syn, qs, gain_scale, k, shift, state_scale):
     if qs.count == 0:
         return syn
-    unit = 2.0 ** qs.z_frac
-    scale = 2.0 ** shift[qs.post] / k[qs.post]
+    scale = 1.0 / k[qs.post]  # the stored weights include the int8 2^m
     w = qs.w * scale
     w_erev = qs.w_erev * scale * Q15 * state_scale
     with np.errstate(divide="ignore", invalid="ignore"):
         erev = np.where(w > 0, w_erev / np.where(w > 0, w, 1.0), syn.erev)
     return SynapseList(
         pre=syn.pre, post=syn.post, ptr=syn.ptr,
-        gain=frozen_array(qs.gain / unit / gain_scale),
-        bias=frozen_array((qs.bias - LUT_RANGE * 2.0 ** qs.z_frac) / unit),
+        gain=frozen_array(qs.gain * (LUT_STEP / 2.0**(LUT_INDEX_SHIFT + 16)) / gain_scale),
+        bias=frozen_array((qs.bias - LUT_OFFSET) * (LUT_STEP / 2.0**LUT_INDEX_SHIFT)),
         w=frozen_array(w), w_erev=frozen_array(w_erev), erev=frozen_array(erev))
 
 
@@ -563,12 +620,11 @@ def dequantized_folded(q):
 
 
 def flash_estimate(q):
-    """Bytes of constant data: the sigmoid table and per-neuron tables, plus the synapse constants the
-    unrolled C embeds as instruction immediates (gain 2, bias 4, W and W*erev 2 or 1 bytes each)."""
-    wbytes = 2 if q.mode == "int16" else 1
+    """Bytes of constant data: the sigmoid table and the per-neuron tables (leak, cm_t, synapse
+    counts), plus the synapse records (gain, bias, W | W*erev: 12 bytes each)."""
     tables = 4 * q.lut.size + 4 * q.units  # lut + cm_default
     if q.elapsed_min_q != q.elapsed_max_q:
         tables += 5 * q.units  # cm_mult (int32) + cm_shift (uint8)
     synapses = q.sensory.count + q.recurrent.count
-    params = synapses * (2 + 4 + 2 * wbytes) + q.units * 8 + q.outputs * 8
+    params = synapses * 12 + q.units * 10 + q.outputs * 8
     return {"const_tables": tables, "parameters": params, "total": tables + params}

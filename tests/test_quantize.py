@@ -50,22 +50,28 @@ def test_state_format_from_convexity_bound():
 def test_int8_weights_fit_int8():
     for name in ALL_MODELS:
         q = fs.quantized(name, "int8")
-        for syn in (q.sensory, q.recurrent):
-            assert syn.w.min() >= 0 and syn.w.max() <= 127
-            assert np.abs(syn.w_erev).max() <= 127
-        assert q.recurrent.w.max() == 127  # the per-neuron scale uses the full range
+        for syn, shift in ((q.sensory, q.sensory_shift), (q.recurrent, q.recurrent_shift)):
+            assert syn.w_q.min() >= 0 and syn.w_q.max() <= 127
+            mult = np.int64(1) << shift[syn.post]
+            assert np.array_equal(syn.w, syn.w_q * mult)  # stored as the int16 w8 * 2^m
+            assert np.all(np.abs(syn.w_erev) <= 127 * mult) and np.all(syn.w_erev % mult == 0)
+            assert syn.w.max() <= 32767
+        assert q.recurrent.w_q.max() == 127  # the per-neuron scale uses the full range
 
 
 def test_sigmoid_table_accuracy():
+    from ltc2c.quantize import LUT_INDEX_SHIFT, LUT_OFFSET, LUT_STEP, SIG_WIDE_MAX
+
     table = sigmoid_table()
-    f = 20
-    z = np.arange(-20 * 2**f, 20 * 2**f, 997, dtype=np.int64)
-    s = emulate.sigmoid_q15(table, z + 16 * 2**f, np.int64(f - 4), np.int64(16)) / Q15
-    exact = 1.0 / (1.0 + np.exp(-z / 2.0**f))
-    err = s - exact
-    inner = np.abs(z) < 10 * 2**f  # beyond, Q15 itself saturates (1 - 2^-15)
-    assert np.abs(err).max() < 4.5e-5  # 1.5 LSB of Q15: chord residual + one rounding
-    assert np.sqrt(np.mean(err[inner] ** 2)) < 1.5e-5
+    assert table.size == 256 and table[0] & 0xFFFF == 0 and table[-1] & 0xFFFF == 0  # flat ends
+    u = np.arange(-2**24, 2**25, 13, dtype=np.int64)  # beyond both ends: the index is clamped
+    s = emulate.sigmoid_wide(table, u)
+    assert s.min() >= 0 and s.max() <= SIG_WIDE_MAX
+    z = (u - LUT_OFFSET) * (LUT_STEP / 2.0**LUT_INDEX_SHIFT)
+    err = s / 2.0**31 - 1.0 / (1.0 + np.exp(-z))
+    inner = np.abs(z) < 10  # beyond, Q15 itself saturates (1 - 2^-15)
+    assert np.abs(err).max() < 5.2e-5  # 1.7 LSB of Q15: integer minimax line per entry
+    assert np.sqrt(np.mean(err[inner] ** 2)) < 1.6e-5
     assert abs(err[inner].mean()) < 2e-6
 
 
@@ -170,7 +176,7 @@ def test_render_is_deterministic_and_float_free_on_the_q_path():
 
 def test_flash_estimate():
     est = flash_estimate(fs.quantized("multi32", "int16"))
-    assert est["const_tables"] >= 4 * 512 and est["total"] == est["const_tables"] + est["parameters"]
+    assert est["const_tables"] >= 4 * 256 and est["total"] == est["const_tables"] + est["parameters"]
 
 
 # ----------------------------------------------------------------------------------- accuracy

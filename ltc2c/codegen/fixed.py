@@ -1,4 +1,5 @@
-"""Template data for the integer step (int16 / int8 weights): unrolled synapses with constants.
+"""Template data for the integer step (int16 / int8 weights): synapse records in const tables,
+looped over per target neuron.
 
 Every number the C uses comes from a QuantizedModel (ltc2c.quantize); the C mirrors ltc2c.emulate.
 """
@@ -12,40 +13,41 @@ def _lut_literal(value):
     return f"0x{int(value):08X}u"
 
 
-def _scaled(term, shift):
-    """'an' or 'an * 8' for the int8 power-of-two shift."""
-    return term if shift == 0 else f"{term} * {1 << int(shift)}"
-
-
-def _synapses_of(qs, j):
-    """Synapses into neuron j, dropping those whose weight rounded to 0 (they add exactly 0)."""
-    out = []
-    for k in range(int(qs.ptr[j]), int(qs.ptr[j + 1])):
-        if qs.w[k] == 0:
-            continue  # |w_erev| <= w * 32767/32768 forces w_erev == 0 too
-        out.append({
-            "pre": c_int(qs.pre[k]), "gain": c_int(qs.gain[k]), "bias": c_int(qs.bias[k]),
-            "shift": c_int(qs.idx_shift[k]), "frac": c_int(qs.frac_bits[k]),
-            "w": c_int(qs.w[k]), "w_erev": c_int(qs.w_erev[k]),
-        })
-    return out
-
-
-def _neurons(q):
-    neurons = []
+def _group(q, qs, name, title):
+    """Synapse records {gain | pre, bias, w | w_erev << 16} grouped by target neuron, without the
+    synapses whose weight rounded to 0 (|w_erev| <= w * 32767/32768 makes them add exactly 0)."""
+    records, counts = [], []
     for j in range(q.units):
-        neurons.append({
-            "index": j,
-            "sensory": _synapses_of(q.sensory, j),
-            "recurrent": _synapses_of(q.recurrent, j),
-            "leak_num": c_int(q.leak_num[j]),
-            "leak_den": c_int(q.leak_den[j]),
-            "sensory_num": _scaled("an", q.sensory_shift[j]),
-            "sensory_den": _scaled("ad", q.sensory_shift[j]),
-            "recurrent_num": _scaled("an", q.recurrent_shift[j]),
-            "recurrent_den": _scaled("ad", q.recurrent_shift[j]),
-        })
-    return neurons
+        kept = [k for k in range(int(qs.ptr[j]), int(qs.ptr[j + 1])) if qs.w[k] != 0]
+        counts.append(len(kept))
+        for k in kept:
+            records += [int(qs.gain[k]), int(qs.bias[k]), int(qs.w_erev[k]) * 65536 + int(qs.w[k])]
+    return {
+        "name": name, "title": title, "count": max(1, len(records) // 3),
+        "records": rows((c_int(x) for x in (records or [0, 0, 0])), per_line=6),
+        "counts": rows(c_int(3 * c) for c in counts),
+        "count_type": "uint8_t" if 3 * max(counts, default=0) <= 255 else "uint16_t",
+        "mask": (1 << qs.pre_bits) - 1, "used": bool(records),
+    }
+
+
+def _kept_counts(q, qs):
+    return [sum(1 for k in range(int(qs.ptr[j]), int(qs.ptr[j + 1])) if qs.w[k] != 0) for j in range(q.units)]
+
+
+def _runs(counts, marked=True, max_runs=4):
+    """Neuron ranges [start, stop) with and without synapses (one loop each, no per-neuron test);
+    more than MAX_RUNS ranges become one loop that tests every neuron."""
+    runs = []
+    for j, c in enumerate(counts):
+        has = c > 0
+        if runs and runs[-1]["synapses"] == has:
+            runs[-1]["stop"] = j + 1
+        else:
+            runs.append({"start": j, "stop": j + 1, "synapses": has, "nonempty": 1})
+    if len(runs) > max_runs or not marked:  # the marked loops need pre in one byte (mask 255)
+        runs = [{"start": 0, "stop": len(counts), "synapses": True, "nonempty": 0}]
+    return runs
 
 
 def _same(values):
@@ -84,12 +86,22 @@ def context(folded, q):
         "variable_dt": variable_dt,
         "lut_size": int(q.lut.size),
         "lut_last": int(q.lut.size) - 1,
-        "lut_step": f"1/{1 << q.lut_step_bits}",
+        "lut_range": f"{q.lut_range:g}",
         "lut": rows((_lut_literal(x) for x in q.lut), per_line=8),
+        "leak_den": rows(c_int(x) for x in q.leak_den),
+        "leak_num": rows(c_int(x) for x in q.leak_num),
         "cm_default": rows(c_int(x) for x in q.cm_default),
         "cm_mult": rows(c_int(x) for x in q.cm_mult),
         "cm_shift": rows(c_int(x) for x in q.cm_shift),
-        "neurons": _neurons(q),
+        "groups": [dict(g, counted=any(r["synapses"] and not r["nonempty"] for r in runs))
+                   for g, runs in ((_group(q, q.sensory, "sensory", "Sensory"), _runs(_kept_counts(q, q.sensory), q.sensory.pre_bits == 8)),
+                                   (_group(q, q.recurrent, "recurrent", "Recurrent"),
+                                    _runs(_kept_counts(q, q.recurrent), q.recurrent.pre_bits == 8)))
+                   if g["used"]],
+        "sensory_mask": (1 << q.sensory.pre_bits) - 1,
+        "sensory_runs": _runs(_kept_counts(q, q.sensory), q.sensory.pre_bits == 8),
+        "recurrent_runs": _runs(_kept_counts(q, q.recurrent), q.recurrent.pre_bits == 8),
+        "recurrent_mask": (1 << q.recurrent.pre_bits) - 1,
         "output_stage": [
             {"index": i, "mult": c_int(q.out_mult[i]), "add": c_int(q.out_add[i]), "shift": c_int(q.out_shift[i])}
             for i in range(q.outputs)
@@ -103,7 +115,8 @@ def _provenance(ctx):
     prov = dict(ctx["prov"])
     prov["lines"] = list(prov["lines"]) + [
         f"fixed point: state int16 (scale {ctx['state_scale']}, |v| <= {ctx['state_bound']}), "
-        f"weights int{ctx['weight_bits']}, sigmoid table {ctx['lut_size']} x step {ctx['lut_step']}, "
+        f"weights int{ctx['weight_bits']}, sigmoid table {ctx['lut_size']} entries on "
+        f"[-{ctx['lut_range']}, {ctx['lut_range']}), "
         f"elapsed time range {ctx['elapsed_range']}",
     ]
     return prov
