@@ -1,5 +1,6 @@
 """The operations the CLI offers, as plain functions (no printing, no exit codes)."""
 
+import tempfile
 from pathlib import Path
 
 from . import codegen, passes
@@ -24,10 +25,27 @@ def compile_model(model, out_dir, *, name="model", target="host", quant=None, ca
         warnings = list(getattr(quantized, "warnings", ()))
     elif elapsed_time_range is not None:
         pass  # float32 handles any elapsed time at run time
-    files = codegen.render(folded, name, quant, tgt.name, quantized=quantized)
+    stack_bytes = _measure_stack(folded, name, quant, tgt, quantized, warnings) if tgt.is_cross else None
+    files = codegen.render(folded, name, quant, tgt.name, quantized=quantized, stack_bytes=stack_bytes)
     codegen.write_output(files, out_dir)
     return {"out": str(out_dir), "files": sorted(files), "name": name, "target": tgt.name, "quant": quant,
-            "warnings": warnings, "model": passes.summary(model, folded)}
+            "warnings": warnings, "stack_bytes": stack_bytes, "model": passes.summary(model, folded)}
+
+
+def _measure_stack(folded, name, quant, target, quantized, warnings):
+    """Cross-compile once to measure the worst-case stack, so the header can publish it."""
+    from .build import build_target
+    from .errors import ToolchainNotFoundError
+
+    with tempfile.TemporaryDirectory(prefix="ltc2c-stack-") as tmp:
+        probe = Path(tmp) / "src"
+        codegen.write_output(codegen.render(folded, name, quant, target.name, quantized=quantized), probe)
+        try:
+            report = build_target(probe, target.name, name=name, build_dir=Path(tmp) / "build")
+        except ToolchainNotFoundError as exc:
+            warnings.append(f"{name}_STACK_BYTES not published: {exc.message}")
+            return None
+    return report["ram"]["stack"]
 
 
 def export_onnx(model, path, step=False):

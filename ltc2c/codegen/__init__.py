@@ -49,13 +49,17 @@ def provenance(folded, name, quant, target):
     }
 
 
-def render(folded, name, quant="float32", target="host", quantized=None):
-    """-> {file name: text} for NAME.h, NAME.c and the runtime files they include."""
+def render(folded, name, quant="float32", target="host", quantized=None, stack_bytes=None):
+    """-> {file name: text} for NAME.h, NAME.c and the runtime files they include.
+
+    stack_bytes: the measured worst-case stack of a step call on TARGET, published as NAME_STACK_BYTES."""
     check_name(name)
     if quant not in QUANT_MODES:
         raise UsageError(f"unknown --quant '{quant}'", f"choose one of: {', '.join(QUANT_MODES)}")
     env = environment()
-    base = {"name": name, "NAME": macro_prefix(name), "prov": provenance(folded, name, quant, target)}
+    state_bytes = folded.units * (4 if quant == "float32" else 2)
+    base = {"name": name, "NAME": macro_prefix(name), "prov": provenance(folded, name, quant, target),
+            "state_bytes": state_bytes, "stack_bytes": stack_bytes, "prov_target": target}
     if quant == "float32":
         ctx = dict(base, **float32.context(folded))
         files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
