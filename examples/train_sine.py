@@ -1,50 +1,49 @@
-"""Quickstart: train a tiny ncps LTC on a smooth toy task and save it for ltc2c.
+"""Quickstart: train a tiny ncps LTC on a smooth toy task, then compile, verify and score it with ltc2c.
 
 Task: inputs (sin t, cos t), target sin 2t, sequences of 64 steps (dt = 0.1).
 Model: ncps ``LTC(2, AutoNCP(16, 1))``, Adam lr 0.01, CPU, one thread, seeded.
+Then ltc2c (examples/common.py): compile for cortex-m4 (int16) calibrated on the training inputs,
+verify on the held-out sequences, and the MSE against sin 2t of the float model and of the
+generated C at float32 / int16 / int8, on the host and in QEMU.
 
 Writes to ``--out`` (default: examples/models):
-  sine_ltc.pt          model checkpoint written by ``ltc2c.save`` (compile it with ltc2c)
-  sine_inputs.npz      calibration / test inputs: key ``inputs`` [2, 256, 2] float32,
+  sine_ltc.pt          model checkpoint written by ``ltc2c.save`` (the README's bundled model)
+  sine_inputs.npz      held-out / demo inputs: key ``inputs`` [2, 256, 2] float32,
                        plus ``targets`` [2, 256, 1] float32 (the true sin 2t)
-  metrics_float.json   float (PyTorch) metrics of the trained model
+  sine_calib.npz       calibration subset of the training inputs: ``inputs`` [k, 64, 2]
+  metrics_float.json   float (PyTorch) training metrics
+  metrics.json         MSE float / C float32 / int16 / int8, host and QEMU
+  verify_int16.json    the `ltc2c verify --quant int16` report on sine_inputs.npz
+  sine_traces.png      target vs float vs int16 vs int8 C
+  c_cortex_m4/         the generated C (int16)
+  timings.json, build/ wall-clock times and scratch (not deterministic; not committed)
 
 Usage:
-  python examples/train_sine.py            # full run (well under a minute)
-  python examples/train_sine.py --quick --out /tmp/sine   # a few seconds, for CI
+  python examples/train_sine.py                          # full run (under a minute)
+  python examples/train_sine.py --eval-only              # shipped model: compile, verify, score
+  python examples/train_sine.py --quick --out /tmp/sine  # a few seconds, for CI
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import random
 import sys
-import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import numpy as np
-import torch
-from ncps.torch import LTC
-from ncps.wirings import AutoNCP
-
-import ltc2c
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402  (sets OMP_NUM_THREADS before torch is imported)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from ncps.torch import LTC  # noqa: E402
+from ncps.wirings import AutoNCP  # noqa: E402
+
 SEQ_LEN = 64
 DT = 0.1
-TEST_SHAPE = (2, 256)  # sequences, time steps of the saved calibration/test inputs
-
-
-def seed_everything(seed: int) -> None:
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+TEST_SHAPE = (2, 256)  # sequences, time steps of the saved held-out inputs
+NAME = "sine"
+MODEL_FILE, SPLIT_FILE, CALIB_FILE = "sine_ltc.pt", "sine_inputs.npz", "sine_calib.npz"
 
 
 def make_sequences(rng: np.random.Generator, n: int, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,47 +66,27 @@ def mse(model: LTC, x: np.ndarray, y: np.ndarray) -> float:
     return float(torch.mean((pred - torch.from_numpy(y)) ** 2))
 
 
-def train(args) -> dict:
-    seed_everything(args.seed)
+def train(args) -> None:
+    common.seed_everything(args.seed)
     rng = np.random.default_rng(args.seed)
     n_train = 32 if args.quick else 128
     x_train, y_train = make_sequences(rng, n_train, SEQ_LEN)
     x_test, y_test = make_sequences(rng, TEST_SHAPE[0], TEST_SHAPE[1])
 
     model = build_model()
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    gen = torch.Generator().manual_seed(args.seed)
-    batch = 32
-    start = time.perf_counter()
-    for epoch in range(args.epochs):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        total = 0.0
-        for i in range(0, len(xt), batch):
-            idx = perm[i:i + batch]
-            opt.zero_grad()
-            pred, _ = model(xt[idx])
-            loss = torch.mean((pred - yt[idx]) ** 2)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        if args.verbose or epoch == args.epochs - 1 or epoch % 10 == 0:
-            print(f"epoch {epoch + 1:3d}/{args.epochs}  train mse {total / len(xt):.5f}", flush=True)
-    train_seconds = time.perf_counter() - start
+    seconds = common.fit(model, x_train, y_train, lambda p, y: torch.mean((p - y) ** 2), args, batch=32,
+                         cosine=False, log_every=10)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "sine_ltc.pt"
-    inputs_path = out / "sine_inputs.npz"
-    ltc2c.save(model, model_path)
-    os.chmod(model_path, 0o644)
-    np.savez(inputs_path, inputs=x_test, targets=y_test)
+    common.save_model(model, out / MODEL_FILE)
+    np.savez(out / SPLIT_FILE, inputs=x_test, targets=y_test)
+    common.save_calibration(out / CALIB_FILE, x_train)
 
     metrics = {
         "task": "sine: (sin t, cos t) -> sin 2t",
         "model": "LTC(2, AutoNCP(16, 1))",
-        "parameters": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        "parameters": common.parameter_count(model),
         "seed": args.seed,
         "epochs": args.epochs,
         "quick": bool(args.quick),
@@ -116,43 +95,67 @@ def train(args) -> dict:
         "train_mse": mse(model, x_train, y_train),
         "test_mse": mse(model, x_test, y_test),
         "test_mse_predict_zero": float(np.mean(y_test ** 2)),
-        "train_seconds": round(train_seconds, 2),
         "torch": torch.__version__,
-        "model_file": model_path.name,
-        "inputs_file": inputs_path.name,
+        "model_file": MODEL_FILE,
+        "inputs_file": SPLIT_FILE,
+        "calib_file": CALIB_FILE,
     }
-    (out / "metrics_float.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return {"model_path": model_path, "inputs_path": inputs_path, "out": out, "metrics": metrics}
+    common.write_json(out / "metrics_float.json", metrics)
+    common.record_timings(out, train_seconds=seconds)
+    print(f"sine: test MSE {metrics['test_mse']:.5f} (train {metrics['train_mse']:.5f}, predict-zero "
+          f"{metrics['test_mse_predict_zero']:.3f}), {args.epochs} epochs in {seconds:.1f} s "
+          f"-> {out / MODEL_FILE}", flush=True)
 
 
-def evaluate_with_ltc2c(model_path: Path, inputs_path: Path, out_dir: Path) -> dict | None:
-    """Phase 2 hook: compile ``model_path`` with ltc2c, run the C code on ``inputs_path`` and
-    compare it with PyTorch. Not wired up yet: the compiler pipeline is still being built."""
-    return None
+def task(targets: np.ndarray) -> common.Task:
+    targets = np.asarray(targets, dtype=np.float64)
+
+    def plot(outputs, path):
+        import matplotlib.pyplot as plt
+
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 4.8), sharex=True,
+                                          gridspec_kw={"height_ratios": [2, 1]})
+        top.plot(targets[0, :, 0], color="black", linewidth=2.5, alpha=0.3, label="target sin 2t")
+        styles = {"float": ("float (ncps)", "-", 1.6, "C0"), "C int16": ("C int16", "--", 1.2, "C1"),
+                  "C int8": ("C int8", ":", 1.2, "C2")}
+        for key, (label, style, width, color) in styles.items():
+            top.plot(outputs[key][0, :, 0], style, linewidth=width, color=color, label=label)
+        top.set_ylabel("output")
+        top.legend(loc="upper right", fontsize=8, ncol=4)
+        for key in ("C int16", "C int8"):
+            bottom.plot(np.abs(outputs[key][0, :, 0] - outputs["float"][0, :, 0]) + 1e-7, linewidth=0.9,
+                        color=styles[key][3], label=f"|{key} - float|")
+        bottom.set_yscale("log")
+        bottom.set_ylabel("|C - float|")
+        bottom.set_xlabel("step (dt = 0.1)")
+        bottom.legend(loc="upper right", fontsize=8)
+        fig.suptitle(f"sine quickstart: held-out sequence 0, generated C for {common.TARGET}", fontsize=10)
+        fig.tight_layout()
+        common.savefig(fig, path)
+        plt.close(fig)
+
+    return common.Task(name=NAME, metric="mse", higher_is_better=False,
+                       score=lambda outputs: float(np.mean((np.asarray(outputs, dtype=np.float64) - targets) ** 2)),
+                       plot=plot, plot_file="sine_traces.png")
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="train for a few seconds (CI smoke test)")
-    p.add_argument("--out", default=str(HERE / "models"), help="output folder (default: examples/models)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default 80, or 5 with --quick)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--verbose", action="store_true", help="print every epoch")
-    args = p.parse_args(argv)
-    if args.epochs is None:
-        args.epochs = 5 if args.quick else 80
-    return args
+def evaluate_with_ltc2c(model_path: Path, inputs_path: Path, out_dir: Path, *, calib_path: Path | None = None,
+                        qemu: bool = True, quick: bool = False) -> dict:
+    """Compile, verify and score the model on the held-out inputs (see examples/common.py)."""
+    calib_path = Path(calib_path or Path(out_dir) / CALIB_FILE)
+    common.require_files(model_path, inputs_path, calib_path)
+    with np.load(inputs_path) as data:
+        targets = data["targets"]
+    return common.evaluate(Path(model_path), Path(inputs_path), calib_path,
+                           Path(out_dir), task(targets), qemu=qemu, quick=quick)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    result = train(args)
-    m = result["metrics"]
-    evaluate_with_ltc2c(result["model_path"], result["inputs_path"], result["out"])
-    print(f"sine: test MSE {m['test_mse']:.5f} (train {m['train_mse']:.5f}, predict-zero "
-          f"{m['test_mse_predict_zero']:.3f}), {m['epochs']} epochs in {m['train_seconds']:.1f} s "
-          f"-> {result['model_path']}")
+    args = common.parse(common.make_parser(__doc__, HERE / "models", epochs=80, quick_epochs=5, lr=0.01), argv)
+    out = Path(args.out)
+    if not args.eval_only:
+        train(args)
+    evaluate_with_ltc2c(out / MODEL_FILE, out / SPLIT_FILE, out, qemu=not args.no_qemu, quick=args.quick)
     return 0
 
 

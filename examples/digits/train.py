@@ -7,52 +7,53 @@ Model: ncps ``LTC(8, AutoNCP(32, 10, sparsity_level=0.2))``: the 10 motor neuron
 class logits (the LTC's own affine output mapping; no extra layer, so ltc2c compiles the
 whole classifier). Cross-entropy, Adam, CPU, one thread, seeded.
 
+Then ltc2c (examples/common.py): compile for cortex-m4 (int16) calibrated on the training images,
+verify on the test split, and the test accuracy (argmax of the 10 outputs at the last step) of the
+float model and of the generated C at float32 / int16 / int8, on the host and in QEMU.
+
 Writes to ``--out`` (default: examples/digits):
   digits_ltc.pt        model checkpoint written by ``ltc2c.save``
   test_split.npz       held-out test split: ``inputs`` [n, 8, 8] float32, ``labels`` [n] int64
-  metrics_float.json   float (PyTorch) metrics
+  calib.npz            calibration subset of the training images: ``inputs`` [k, 8, 8]
+  metrics_float.json   float (PyTorch) training metrics
+  metrics.json         task metric float / C float32 / int16 / int8, host and QEMU
+  verify_int16.json    the `ltc2c verify --quant int16` report on the test split
+  confusion_int16.png  confusion matrix of the int16 C
+  c_cortex_m4/         the generated C (int16)
+  timings.json, build/ wall-clock times and scratch (not deterministic; not committed)
 
 Usage:
-  python examples/digits/train.py                       # full run (~40 s, 1 thread)
+  python examples/digits/train.py                       # full run (~1 minute, 1 thread)
+  python examples/digits/train.py --eval-only           # shipped model: compile, verify, score (~30 s)
   python examples/digits/train.py --quick --out /tmp/d  # a few seconds on a subset, for CI
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import random
 import sys
-import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import numpy as np
-import torch
-from ncps.torch import LTC
-from ncps.wirings import AutoNCP
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-
-import ltc2c
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import common  # noqa: E402  (sets OMP_NUM_THREADS before torch is imported)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from ncps.torch import LTC  # noqa: E402
+from ncps.wirings import AutoNCP  # noqa: E402
+
 SPLIT_SEED = 1234  # fixed: the test split does not depend on --seed
 SPARSITY = 0.2
-
-
-def seed_everything(seed: int) -> None:
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+NAME = "digits"
+MODEL_FILE, SPLIT_FILE, CALIB_FILE = "digits_ltc.pt", "test_split.npz", "calib.npz"
 
 
 def load_data():
     """-> x_train, x_test [n, 8, 8] float32 in [0, 1]; y_train, y_test [n] int64."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)  # [1797, 8 rows (time), 8 pixels (features)]
     y = digits.target.astype(np.int64)
@@ -74,8 +75,8 @@ def accuracy(model: LTC, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float((logits.argmax(-1).numpy() == y).mean()), float(loss)
 
 
-def train(args) -> dict:
-    seed_everything(args.seed)
+def train(args) -> None:
+    common.seed_everything(args.seed)
     x_train, x_test, y_train, y_test = load_data()
     if args.quick:  # small stratified-ish subset: first samples of a seeded shuffle
         rng = np.random.default_rng(args.seed)
@@ -84,44 +85,22 @@ def train(args) -> dict:
         x_train, y_train, x_test, y_test = x_train[tr], y_train[tr], x_test[te], y_test[te]
 
     model = build_model()
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, eta_min=args.lr * 0.05)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    gen = torch.Generator().manual_seed(args.seed)
-    start = time.perf_counter()
-    for epoch in range(args.epochs):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        total = 0.0
-        for i in range(0, len(xt), args.batch):
-            idx = perm[i:i + args.batch]
-            opt.zero_grad()
-            logits, _ = model(xt[idx])
-            loss = torch.nn.functional.cross_entropy(logits, yt[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        if args.verbose or epoch == args.epochs - 1 or epoch % 5 == 0:
-            acc, _ = accuracy(model, x_test, y_test)
-            print(f"epoch {epoch + 1:3d}/{args.epochs}  train loss {total / len(xt):.4f}  "
-                  f"test acc {acc:.4f}  ({time.perf_counter() - start:.0f} s)", flush=True)
-    train_seconds = time.perf_counter() - start
+    seconds = common.fit(model, x_train, y_train, torch.nn.functional.cross_entropy, args, batch=args.batch,
+                         cosine=True, log_every=5,
+                         report=lambda m: f"test acc {accuracy(m, x_test, y_test)[0]:.4f}")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "digits_ltc.pt"
-    split_path = out / "test_split.npz"
-    ltc2c.save(model, model_path)
-    os.chmod(model_path, 0o644)
-    np.savez_compressed(split_path, inputs=x_test.astype(np.float32), labels=y_test.astype(np.int64))
+    common.save_model(model, out / MODEL_FILE)
+    np.savez_compressed(out / SPLIT_FILE, inputs=x_test.astype(np.float32), labels=y_test.astype(np.int64))
+    common.save_calibration(out / CALIB_FILE, x_train)
 
-    train_acc, train_loss = accuracy(model, x_train, y_train)
+    train_acc, _ = accuracy(model, x_train, y_train)
     test_acc, test_loss = accuracy(model, x_test, y_test)
-    metrics = {
+    common.write_json(out / "metrics_float.json", {
         "task": "sklearn load_digits, 8 rows x 8 pixels, 10 classes (logits = motor outputs at the last step)",
         "model": f"LTC(8, AutoNCP(32, 10, sparsity_level={SPARSITY})), return_sequences=False",
-        "parameters": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        "parameters": common.parameter_count(model),
         "seed": args.seed,
         "split_seed": SPLIT_SEED,
         "epochs": args.epochs,
@@ -134,44 +113,75 @@ def train(args) -> dict:
         "test_accuracy": test_acc,
         "test_cross_entropy": test_loss,
         "chance_accuracy": float(np.bincount(y_test).max() / len(y_test)),
-        "train_seconds": round(train_seconds, 2),
         "torch": torch.__version__,
-        "model_file": model_path.name,
-        "test_file": split_path.name,
-    }
-    (out / "metrics_float.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return {"model_path": model_path, "split_path": split_path, "out": out, "metrics": metrics}
+        "model_file": MODEL_FILE,
+        "test_file": SPLIT_FILE,
+        "calib_file": CALIB_FILE,
+    })
+    common.record_timings(out, train_seconds=seconds)
+    print(f"digits: float test accuracy {test_acc:.4f} on {len(x_test)} images (train {train_acc:.4f}), "
+          f"{args.epochs} epochs in {seconds:.1f} s -> {out / MODEL_FILE}", flush=True)
 
 
-def evaluate_with_ltc2c(model_path: Path, split_path: Path, out_dir: Path) -> dict | None:
-    """Phase 2 hook: compile ``model_path`` with ltc2c (float and fixed point), run the C code on
-    the test split and report its accuracy / agreement with PyTorch. Not wired up yet."""
-    return None
+def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    matrix = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="a few seconds on a small subset (CI smoke test)")
-    p.add_argument("--out", default=str(HERE), help="output folder (default: examples/digits)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default 60, or 5 with --quick)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=0.03)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--verbose", action="store_true", help="print every epoch")
-    args = p.parse_args(argv)
-    if args.epochs is None:
-        args.epochs = 5 if args.quick else 60
-    return args
+def task(labels: np.ndarray) -> common.Task:
+    predict = lambda outputs: outputs[:, -1].argmax(-1)  # noqa: E731  (logits at the last row)
+
+    def extra(outputs):
+        ref = predict(outputs["float"])
+        return {"agreement_with_float": {q: float((predict(outputs[f"C {q}"]) == ref).mean())
+                                         for q in common.QUANTS},
+                "confusion_int16": confusion(labels, predict(outputs["C int16"])).tolist()}
+
+    def plot(outputs, path):
+        import matplotlib.pyplot as plt
+
+        matrix = confusion(labels, predict(outputs["C int16"]))
+        acc = np.trace(matrix) / matrix.sum()
+        fig, ax = plt.subplots(figsize=(5.2, 4.6))
+        ax.imshow(matrix, cmap="Blues")
+        for i in range(10):
+            for j in range(10):
+                if matrix[i, j]:
+                    ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                            color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+        ax.set_xlabel("predicted (generated C, int16)")
+        ax.set_ylabel("true digit")
+        ax.set_title(f"digits: int16 C on {common.TARGET}, accuracy {100 * acc:.2f} %", fontsize=10)
+        fig.tight_layout()
+        common.savefig(fig, path)
+        plt.close(fig)
+
+    return common.Task(name=NAME, metric="accuracy", higher_is_better=True,
+                       score=lambda outputs: float((predict(outputs) == labels).mean()),
+                       acceptance={"int16": ("points", 0.005), "int8": ("points", 0.02)},
+                       plot=plot, plot_file="confusion_int16.png", extra=extra)
+
+
+def evaluate_with_ltc2c(model_path: Path, split_path: Path, out_dir: Path, *, calib_path: Path | None = None,
+                        qemu: bool = True, quick: bool = False) -> dict:
+    """Compile, verify and score the model on the test split (see examples/common.py)."""
+    calib_path = Path(calib_path or Path(out_dir) / CALIB_FILE)
+    common.require_files(model_path, split_path, calib_path)
+    with np.load(split_path) as split:
+        labels = split["labels"]
+    return common.evaluate(Path(model_path), Path(split_path), calib_path,
+                           Path(out_dir), task(labels), qemu=qemu, quick=quick)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    result = train(args)
-    m = result["metrics"]
-    evaluate_with_ltc2c(result["model_path"], result["split_path"], result["out"])
-    print(f"digits: float test accuracy {m['test_accuracy']:.4f} on {m['n_test']} images "
-          f"(train {m['train_accuracy']:.4f}), {m['epochs']} epochs in {m['train_seconds']:.1f} s "
-          f"-> {result['model_path']}")
+    args = common.parse(common.make_parser(__doc__, HERE, epochs=60, quick_epochs=5, lr=0.03, batch=32), argv)
+    out = Path(args.out)
+    if not args.eval_only:
+        train(args)
+    evaluate_with_ltc2c(out / MODEL_FILE, out / SPLIT_FILE, out, qemu=not args.no_qemu, quick=args.quick)
     return 0
 
 

@@ -13,39 +13,47 @@ small).
 Model: ncps ``LTC(17, AutoNCP(40, 17, sparsity_level=0.2))`` (AutoNCP needs output_size <
 units - 2), MSE on every step, Adam with cosine decay, CPU, one thread, seeded. Rollouts are
 cheap (~0.1 s each); more of them (60 train) mattered more than more epochs.
+Then ltc2c (examples/common.py): compile for cortex-m4 (int16) calibrated on the training windows,
+verify on the test windows, and the normalised next-observation MSE of the float model and of the
+generated C at float32 / int16 / int8, on the host and in QEMU. (Not comparable with the LTC paper's
+2.308: that is unnormalised MSE on HalfCheetah-v2 rollouts of a pre-trained policy.)
 
 Writes to ``--out`` (default: examples/halfcheetah):
   cheetah_ltc.pt       model checkpoint written by ``ltc2c.save``
   test_split.npz       ``inputs`` [n, 32, 17], ``targets`` [n, 32, 17] float32 (normalised),
                        ``mean`` [17], ``std`` [17] float32 (raw = normalised * std + mean)
-  metrics_float.json   float (PyTorch) metrics: normalised test MSE and the persistence baseline
+  calib.npz            calibration subset of the training windows: ``inputs`` [k, 32, 17]
+  metrics_float.json   float (PyTorch) training metrics: normalised test MSE and baselines
+  metrics.json         MSE float / C float32 / int16 / int8, host and QEMU
+  verify_int16.json    the `ltc2c verify --quant int16` report on the test windows
+  traces.png           true vs predicted traces of 3 dimensions: float, int16, int8 C
+  c_cortex_m4/         the generated C (int16)
+  timings.json, build/ wall-clock times and scratch (not deterministic; not committed)
 
 Usage:
-  python examples/halfcheetah/train.py                        # full run (~2.5 minutes, 1 thread)
+  python examples/halfcheetah/train.py                        # full run (~3 minutes, 1 thread)
+  python examples/halfcheetah/train.py --eval-only            # shipped model: compile, verify, score
   python examples/halfcheetah/train.py --quick --out /tmp/hc  # a few seconds, for CI
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import random
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("MUJOCO_GL", "disable")  # no rendering needed
 
-import numpy as np
-import torch
-from ncps.torch import LTC
-from ncps.wirings import AutoNCP
+import common  # noqa: E402  (sets OMP_NUM_THREADS before torch is imported)
 
-import ltc2c
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from ncps.torch import LTC  # noqa: E402
+from ncps.wirings import AutoNCP  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 ENV_ID = "HalfCheetah-v5"
 OBS_DIM = 17
 WINDOW = 33  # x = steps 0..31, y = steps 1..32
@@ -53,14 +61,13 @@ TRAIN_STRIDE = 10
 TEST_STRIDE = 32
 RANDOM_ACTION_P = 0.05
 SPARSITY = 0.2  # denser than AutoNCP's default 0.5: lower test MSE at the same cost
-
-
-def seed_everything(seed: int) -> None:
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+NAME = "cheetah"
+MODEL_FILE, SPLIT_FILE, CALIB_FILE = "cheetah_ltc.pt", "test_split.npz", "calib.npz"
+# observation layout of HalfCheetah-v5 (exclude_current_positions_from_observation=True)
+OBS_NAMES = ["rootz", "rooty", "bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot",
+             "vx", "vz", "vrooty", "vbthigh", "vbshin", "vbfoot", "vfthigh", "vfshin", "vffoot"]
+PLOT_DIMS = (1, 2, 8)
+PLOT_WINDOWS = 4  # consecutive test windows of rollout 0 (128 steps = 6.4 s)
 
 
 def rollout(env, seed: int, steps: int) -> np.ndarray:
@@ -114,8 +121,8 @@ def evaluate(model: LTC, x: np.ndarray, y: np.ndarray) -> float:
     return float(torch.mean((pred - torch.from_numpy(y)) ** 2))
 
 
-def train(args) -> dict:
-    seed_everything(args.seed)
+def train(args) -> None:
+    common.seed_everything(args.seed)
     n_train, n_test = (2, 1) if args.quick else (args.train_rollouts, args.test_rollouts)
     steps = 200 if args.quick else 1000
     base = args.seed * 1000  # rollout k of seed s uses env seed 1000*s + k
@@ -132,38 +139,15 @@ def train(args) -> dict:
     x_test, y_test = windows([norm(t) for t in test_traces], TEST_STRIDE)
 
     model = build_model(args.units)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, eta_min=args.lr * 0.05)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    gen = torch.Generator().manual_seed(args.seed)
-    start = time.perf_counter()
-    for epoch in range(args.epochs):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        total = 0.0
-        for i in range(0, len(xt), args.batch):
-            idx = perm[i:i + args.batch]
-            opt.zero_grad()
-            pred, _ = model(xt[idx])
-            loss = torch.mean((pred - yt[idx]) ** 2)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        if args.verbose or epoch == args.epochs - 1 or epoch % 5 == 0:
-            print(f"epoch {epoch + 1:3d}/{args.epochs}  train mse {total / len(xt):.4f}  "
-                  f"test mse {evaluate(model, x_test, y_test):.4f}  ({time.perf_counter() - start:.0f} s)",
-                  flush=True)
-    train_seconds = time.perf_counter() - start
+    seconds = common.fit(model, x_train, y_train, lambda p, y: torch.mean((p - y) ** 2), args, batch=args.batch,
+                         cosine=True, log_every=5, report=lambda m: f"test mse {evaluate(m, x_test, y_test):.4f}")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "cheetah_ltc.pt"
-    split_path = out / "test_split.npz"
-    ltc2c.save(model, model_path)
-    os.chmod(model_path, 0o644)
-    np.savez_compressed(split_path, inputs=x_test, targets=y_test,
+    common.save_model(model, out / MODEL_FILE)
+    np.savez_compressed(out / SPLIT_FILE, inputs=x_test, targets=y_test,
                         mean=mean.astype(np.float32), std=std.astype(np.float32))
+    common.save_calibration(out / CALIB_FILE, x_train)
 
     import gymnasium
     import mujoco
@@ -171,7 +155,7 @@ def train(args) -> dict:
     metrics = {
         "task": f"{ENV_ID} next observation (normalised per dimension), 32-step windows",
         "model": f"LTC({OBS_DIM}, AutoNCP({args.units}, {OBS_DIM}, sparsity_level={SPARSITY}))",
-        "parameters": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        "parameters": common.parameter_count(model),
         "seed": args.seed,
         "epochs": args.epochs,
         "batch": args.batch,
@@ -188,50 +172,83 @@ def train(args) -> dict:
         "test_mse": evaluate(model, x_test, y_test),
         "test_mse_persistence": float(np.mean((x_test - y_test) ** 2)),
         "test_mse_predict_mean": float(np.mean(y_test ** 2)),
-        "simulation_seconds": round(sim_seconds, 2),
-        "train_seconds": round(train_seconds, 2),
         "torch": torch.__version__,
         "gymnasium": gymnasium.__version__,
         "mujoco": mujoco.__version__,
-        "model_file": model_path.name,
-        "test_file": split_path.name,
+        "model_file": MODEL_FILE,
+        "test_file": SPLIT_FILE,
+        "calib_file": CALIB_FILE,
     }
-    (out / "metrics_float.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return {"model_path": model_path, "split_path": split_path, "out": out, "metrics": metrics}
+    common.write_json(out / "metrics_float.json", metrics)
+    common.record_timings(out, simulation_seconds=sim_seconds, train_seconds=seconds)
+    print(f"halfcheetah: normalised test MSE {metrics['test_mse']:.4f} (persistence "
+          f"{metrics['test_mse_persistence']:.4f}, train {metrics['train_mse']:.4f}), {args.epochs} epochs in "
+          f"{seconds:.1f} s -> {out / MODEL_FILE}", flush=True)
 
 
-def evaluate_with_ltc2c(model_path: Path, split_path: Path, out_dir: Path) -> dict | None:
-    """Phase 2 hook: compile ``model_path`` with ltc2c, run the C code on the test windows and
-    report its normalised MSE next to PyTorch's. Not wired up yet."""
-    return None
+def task(targets: np.ndarray, persistence: float) -> common.Task:
+    targets = np.asarray(targets, dtype=np.float64)
+
+    def plot(outputs, path):
+        import matplotlib.pyplot as plt
+
+        n = min(PLOT_WINDOWS, len(targets))
+        steps = np.arange(n * targets.shape[1])
+        flat = lambda a: a[:n].reshape(-1, a.shape[-1])  # noqa: E731  (consecutive windows of rollout 0)
+        fig, axes = plt.subplots(len(PLOT_DIMS), 1, figsize=(8, 1.8 * len(PLOT_DIMS) + 0.7), sharex=True)
+        styles = (("float", "float (ncps)", "-", 1.4), ("C int16", "C int16", "--", 1.1),
+                  ("C int8", "C int8", ":", 1.1))
+        for ax, dim in zip(axes, PLOT_DIMS):
+            ax.plot(steps, flat(targets)[:, dim], color="black", linewidth=2.5, alpha=0.3, label="true")
+            for key, label, style, width in styles:
+                ax.plot(steps, flat(outputs[key])[:, dim], style, linewidth=width, label=label)
+            for w in range(1, n):
+                ax.axvline(w * targets.shape[1] - 0.5, color="grey", linewidth=0.5, alpha=0.5)
+            ax.text(0.01, 0.93, f"obs[{dim}] {OBS_NAMES[dim]}", transform=ax.transAxes, fontsize=8, va="top",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+        axes[0].legend(loc="upper right", fontsize=7, ncol=4)
+        fig.supylabel("normalised observation", fontsize=9)
+        axes[-1].set_xlabel("step (dt = 0.05 s); grey lines: window starts (state reset)")
+        mse = {k: float(np.mean((outputs[k] - targets) ** 2)) for k in ("float", "C int16", "C int8")}
+        fig.suptitle(f"{ENV_ID} next-observation prediction, first {n} test windows of rollout 0\n"
+                     f"MSE over all {len(targets)} test windows: float {mse['float']:.4f}, "
+                     f"C int16 {mse['C int16']:.4f}, C int8 {mse['C int8']:.4f}", fontsize=9)
+        fig.tight_layout()
+        common.savefig(fig, path, dpi=90)
+        plt.close(fig)
+
+    return common.Task(name=NAME, metric="mse", higher_is_better=False,
+                       score=lambda outputs: float(np.mean((np.asarray(outputs, dtype=np.float64) - targets) ** 2)),
+                       acceptance={"int16": ("relative", 0.01), "int8": ("relative", 0.05)},
+                       plot=plot, plot_file="traces.png",
+                       extra=lambda outputs: {"baselines": {"persistence_mse": persistence,
+                                                            "predict_mean_mse": float(np.mean(targets ** 2))},
+                                              "units": "MSE of the normalised 17-dim observation, every step "
+                                                       "of every test window"})
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="a few seconds on short rollouts (CI smoke test)")
-    p.add_argument("--out", default=str(HERE), help="output folder (default: examples/halfcheetah)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default 10, or 3 with --quick)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=0.02)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--units", type=int, default=40, help="AutoNCP units (> 19)")
-    p.add_argument("--train-rollouts", type=int, default=60)
-    p.add_argument("--test-rollouts", type=int, default=3)
-    p.add_argument("--verbose", action="store_true", help="print every epoch")
-    args = p.parse_args(argv)
-    if args.epochs is None:
-        args.epochs = 3 if args.quick else 10
-    return args
+def evaluate_with_ltc2c(model_path: Path, split_path: Path, out_dir: Path, *, calib_path: Path | None = None,
+                        qemu: bool = True, quick: bool = False) -> dict:
+    """Compile, verify and score the model on the test windows (see examples/common.py)."""
+    calib_path = Path(calib_path or Path(out_dir) / CALIB_FILE)
+    common.require_files(model_path, split_path, calib_path)
+    with np.load(split_path) as split:
+        targets = split["targets"]
+        persistence = float(np.mean((split["inputs"].astype(np.float64) - targets) ** 2))
+    return common.evaluate(Path(model_path), Path(split_path), calib_path,
+                           Path(out_dir), task(targets, persistence), qemu=qemu, quick=quick)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    result = train(args)
-    m = result["metrics"]
-    evaluate_with_ltc2c(result["model_path"], result["split_path"], result["out"])
-    print(f"halfcheetah: normalised test MSE {m['test_mse']:.4f} (persistence {m['test_mse_persistence']:.4f}, "
-          f"train {m['train_mse']:.4f}), {m['epochs']} epochs in {m['train_seconds']:.1f} s "
-          f"-> {result['model_path']}")
+    parser = common.make_parser(__doc__, HERE, epochs=10, quick_epochs=3, lr=0.02, batch=32)
+    parser.add_argument("--units", type=int, default=40, help="AutoNCP units (> 19)")
+    parser.add_argument("--train-rollouts", type=int, default=60)
+    parser.add_argument("--test-rollouts", type=int, default=3)
+    args = common.parse(parser, argv)
+    out = Path(args.out)
+    if not args.eval_only:
+        train(args)
+    evaluate_with_ltc2c(out / MODEL_FILE, out / SPLIT_FILE, out, qemu=not args.no_qemu, quick=args.quick)
     return 0
 
 
