@@ -21,7 +21,7 @@ Writes to ``--out`` (default: examples/models):
 Usage:
   python examples/train_sine.py                          # full run (under a minute)
   python examples/train_sine.py --eval-only              # shipped model: compile, verify, score
-  python examples/train_sine.py --quick --out /tmp/sine  # a few seconds, for CI
+  python examples/train_sine.py --quick --out scratch/sine  # a few seconds, for CI
 """
 
 from __future__ import annotations

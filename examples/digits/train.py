@@ -25,7 +25,7 @@ Writes to ``--out`` (default: examples/digits):
 Usage:
   python examples/digits/train.py                       # full run (~1 minute, 1 thread)
   python examples/digits/train.py --eval-only           # shipped model: compile, verify, score (~30 s)
-  python examples/digits/train.py --quick --out /tmp/d  # a few seconds on a subset, for CI
+  python examples/digits/train.py --quick --out scratch/digits  # a few seconds on a subset, for CI
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ Writes to ``--out`` (default: examples/halfcheetah):
 Usage:
   python examples/halfcheetah/train.py                        # full run (~3 minutes, 1 thread)
   python examples/halfcheetah/train.py --eval-only            # shipped model: compile, verify, score
-  python examples/halfcheetah/train.py --quick --out /tmp/hc  # a few seconds, for CI
+  python examples/halfcheetah/train.py --quick --out scratch/hc  # a few seconds, for CI
 """
 
 from __future__ import annotations
