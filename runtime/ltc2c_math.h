@@ -8,33 +8,27 @@
 
 #include <stdint.h>
 
-/* exp(x) for float x, relative error below 2e-7 over [-87, 88]; x outside is clamped there. */
+/* exp(x) for float x, relative error below 4e-7 over [-87, 88]; x outside is clamped there.
+   Branch-free: the clamps compile to min/max, the rounding is the 1.5 * 2^23 trick. */
 static inline float ltc2c_expf(float x)
 {
     union { float f; uint32_t u; } scale;
+    const float round_magic = 12582912.0f; /* adding it rounds to an integer in the low mantissa bits */
     float k, r, p;
-    int32_t n;
 
-    if (x > 88.0f) {
-        x = 88.0f;
-    } else if (x < -87.0f) {
-        x = -87.0f;
-    }
-    /* x = n ln2 + r, |r| <= ln2/2; ln2 split in two parts (Cody-Waite) so n*hi is exact */
-    k = x * 1.44269504f;
-    n = (int32_t)(k < 0.0f ? k - 0.5f : k + 0.5f);
-    k = (float)n;
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -87.0f ? -87.0f : x;
+    /* x = k ln2 + r, |r| <= ln2/2; ln2 split in two parts (Cody-Waite) so k*hi is exact */
+    k = (x * 1.44269504f + round_magic) - round_magic;
     r = (x - k * 0.693145752f) - k * 1.42860677e-06f;
-    /* Taylor series to r^7: truncation below 1.3e-9 for |r| <= 0.35 */
-    p = 1.98412698e-04f;
-    p = p * r + 1.38888889e-03f;
-    p = p * r + 8.33333333e-03f;
-    p = p * r + 4.16666667e-02f;
-    p = p * r + 1.66666667e-01f;
-    p = p * r + 0.5f;
+    /* degree-5 near-minimax polynomial for exp(r) on [-ln2/2, ln2/2] */
+    p = 8.072159253e-03f;
+    p = p * r + 4.188501090e-02f;
+    p = p * r + 1.667050421e-01f;
+    p = p * r + 4.999919832e-01f;
+    p = p * r + 9.999989867e-01f;
     p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    scale.u = (uint32_t)(n + 127) << 23; /* 2^n, n in [-126, 127] */
+    scale.u = (uint32_t)((int32_t)k + 127) << 23; /* 2^k, k in [-126, 127] */
     return p * scale.f;
 }
 
