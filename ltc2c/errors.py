@@ -64,3 +64,7 @@ class DataError(Ltc2cError):
 
 class HarnessError(Ltc2cError):
     """The compiled test harness crashed or returned malformed output."""
+
+
+class FlashError(Ltc2cError):
+    """Flashing failed: no debug probe attached, or the probe tool reported an error."""

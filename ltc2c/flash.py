@@ -16,7 +16,7 @@ import numpy as np
 from . import build
 from .boards import get_board
 from .cnames import macro_prefix
-from .errors import HarnessError, Ltc2cError, ToolchainNotFoundError, UsageError
+from .errors import FlashError, HarnessError, ToolchainNotFoundError, UsageError
 from .targets import get_target
 
 DEFAULT_STEPS = 64
@@ -25,9 +25,6 @@ UF2_MAGIC = (0x0A324655, 0x9E5D5157, 0x0AB16F30)
 UF2_FLAG_FAMILY = 0x00002000
 UF2_PAYLOAD = 256
 
-
-class FlashError(Ltc2cError):
-    """Flashing failed: no debug probe attached, or the probe tool reported an error."""
 
 
 def _default_vectors(io, n_inputs, sequences=DEFAULT_SEQUENCES, steps=DEFAULT_STEPS, seed=0):
