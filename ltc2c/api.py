@@ -22,9 +22,7 @@ def compile_model(model, out_dir, *, name="model", target="host", quant=None, ca
 
         quantized = quantize(folded, quant, calib_inputs=None if calib is None else calib.inputs,
                              elapsed_time_range=elapsed_time_range)
-        warnings = list(getattr(quantized, "warnings", ()))
-    elif elapsed_time_range is not None:
-        pass  # float32 handles any elapsed time at run time
+        warnings = list(quantized.warnings)
     stack_bytes = _measure_stack(folded, name, quant, tgt, quantized, warnings) if tgt.is_cross else None
     files = codegen.render(folded, name, quant, tgt.name, quantized=quantized, stack_bytes=stack_bytes)
     codegen.write_output(files, out_dir)

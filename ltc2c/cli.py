@@ -49,11 +49,8 @@ def model_options(func):
 
 
 def _load(path, ode_unfolds, epsilon, constraints, outputs, default_elapsed, trust_pickle):
-    from .errors import UsageError
     from .load import load_model
 
-    if ode_unfolds is not None and ode_unfolds < 1:
-        raise UsageError(f"--ode-unfolds must be >= 1 (got {ode_unfolds})", "use the value the model was trained with (ncps default 6)")
     return load_model(path, ode_unfolds=ode_unfolds, epsilon=epsilon, constraints=constraints,
                       outputs=outputs, elapsed_time=default_elapsed, trust_pickle=trust_pickle)
 

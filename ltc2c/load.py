@@ -207,7 +207,7 @@ def _build(bare, config_values, sha):
     cfg["units"], cfg["inputs"] = units, inputs
     config = LtcConfig(**cfg)
     if config.ode_unfolds < 1:
-        raise UsageError(f"ode_unfolds must be >= 1 (got {config.ode_unfolds})", "use the value the model was trained with (ncps default 6)")
+        raise UsageError(f"--ode-unfolds must be >= 1 (got {config.ode_unfolds})", "use the value the model was trained with (ncps default 6)")
     if not (0 < config.outputs <= units):
         raise UsageError(f"outputs must be between 1 and {units} (got {config.outputs})", "pass --outputs M")
     if config.constraints not in CONSTRAINT_MODES:

@@ -17,7 +17,6 @@ def context(folded):
         "inputs": folded.inputs,
         "outputs": folded.outputs,
         "ode_unfolds": folded.ode_unfolds,
-        "epsilon": c_float(folded.epsilon),
         "elapsed_time": c_float(folded.elapsed_time),
         "state_type": "float",
         "index_type": index_type(max(n, folded.inputs, folded.sensory.count, folded.recurrent.count) + 1),
@@ -27,7 +26,8 @@ def context(folded):
         "recurrent_ptr": rows(c_int(x) for x in folded.recurrent.ptr),
         "cm": rows(c_float(x) for x in folded.cm),
         "cm_t": rows(c_float(x) for x in folded.cm_t()),
-        "gleak": rows(c_float(x) for x in folded.gleak),
+        # epsilon joins the leak once, at compile time, instead of every unfold of every neuron
+        "leak_den": rows(c_float(x) for x in folded.gleak + folded.epsilon),
         "gleak_vleak": rows(c_float(x) for x in folded.gleak_vleak),
         "output_scale": rows(c_float(x) for x in folded.output_scale),
         "output_offset": rows(c_float(x) for x in folded.output_offset),
