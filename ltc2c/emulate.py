@@ -10,13 +10,11 @@ numpy only.
 
 import numpy as np
 
-
-
 ONE = np.int64(1)
 
 
 def mulw(a, b):
-    """ltc2c_mulw / SMULWB: floor(a * b / 2^16) for an int32 a and an int16 b (exact in int64)."""
+    """ltc2c_mlaw16(a, b, 0) / SMULWB: floor(a * b / 2^16) for an int32 a and an int16 b (exact in int64)."""
     return (a * b) >> 16
 
 

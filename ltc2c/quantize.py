@@ -50,7 +50,6 @@ INT32_MAX = 2**31 - 1
 Q15 = 32768
 STATE_MAX = 32767  # the state is clamped to +-32767 (symmetric, so |v| * c <= c * 2^15)
 SIG_MAX = 32767  # largest sigmoid value (Q15)
-INPUT_ABS_MAX = 32768  # any int16 input
 SUM_LIMIT = 2**30 - 2**16  # D and |N| <= this, so |N - D v / 2^15| < 2^31
 LUT_SIZE = 256  # sigmoid table entries
 LUT_RANGE = 10.5  # the table covers z in [-L, L) in entries of width h = 2L / 256; the end entries are

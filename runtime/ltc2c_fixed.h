@@ -51,22 +51,7 @@ typedef char ltc2c_arithmetic_shift_check[((-8 >> 1) == -4 && ((int32_t)-1 >> 31
 #define LTC2C_INLINE static inline
 #endif
 
-/* acc + floor(a * b / 2^16), b = the signed low half of w (SMLAWB). */
-LTC2C_INLINE int32_t ltc2c_mlaw(int32_t a, int32_t w, int32_t acc)
-{
-#if defined(LTC2C_ARM_DSP)
-    return __smlawb(a, w, acc);
-#elif defined(__ARM_ARCH_6M__)
-    /* no 32x32->64 multiply (Cortex-M0/M0+): a = ah 2^16 + al, al in [0, 65535], so
-       floor(a b / 2^16) = ah b + floor(al b / 2^16), all in int32 */
-    const int32_t b = LTC2C_LOW16(w);
-    return acc + (a >> 16) * b + (((a & 0xFFFF) * b) >> 16);
-#else
-    return acc + (int32_t)(((int64_t)a * LTC2C_LOW16(w)) >> 16);
-#endif
-}
-
-/* acc + floor(a * b / 2^16) for b already in the int16 range (the same value as ltc2c_mlaw). */
+/* acc + floor(a * b / 2^16) for b in the int16 range (SMLAWB). */
 LTC2C_INLINE int32_t ltc2c_mlaw16(int32_t a, int32_t b, int32_t acc)
 {
 #if defined(LTC2C_ARM_DSP)
@@ -112,15 +97,34 @@ LTC2C_INLINE int32_t ltc2c_sigmoid(const uint32_t *table, int32_t u)
 #endif
 }
 
+#ifdef LTC2C_ASM
+/* The marked synapse loop as asm text, shared by ltc2c_synapses_marked and ltc2c_unfold_run:
+   LDM + 10 instructions per synapse, pre = the gain's low byte, falls through after the record
+   whose bias has its LSB set. Operands: p g b w t x tab dd nn. */
+#define LTC2C_ASM_MARKED_LOOP                   \
+    "1:\n\t"                                    \
+    "ldmia   %[p]!, {%[g], %[b], %[w]}\n\t"     \
+    "uxtb    %[t], %[g]\n\t"                    \
+    "ldrsh   %[t], [%[x], %[t], lsl #1]\n\t"    \
+    "smlawb  %[t], %[g], %[t], %[b]\n\t"        \
+    "usat    %[g], #8, %[t], asr #15\n\t"       \
+    "ldr     %[g], [%[tab], %[g], lsl #2]\n\t"  \
+    "smlabb  %[g], %[g], %[t], %[g]\n\t"        \
+    "smlawb  %[dd], %[g], %[w], %[dd]\n\t"      \
+    "smlawt  %[nn], %[g], %[w], %[nn]\n\t"      \
+    "tst     %[b], #1\n\t"                      \
+    "beq     1b\n\t"
+#endif
+
 /* Accumulate the synapse records [p, end) (each {gain | pre, bias, w | w_erev << 16}) of one target
    neuron into *d and *n: u = floor(gain x[gain & mask] / 2^16) + bias, g = sigmoid(u),
-   *d += floor(g w / 2^16), *n += floor(g w_erev / 2^16). Returns end. NONEMPTY: p != end is known. */
+   *d += floor(g w / 2^16), *n += floor(g w_erev / 2^16). Returns end. */
 LTC2C_INLINE const int32_t *ltc2c_synapses(const int32_t *p, const int32_t *end, const int16_t *x, int32_t mask,
-                                           const uint32_t *table, int32_t *d, int32_t *n, int nonempty)
+                                           const uint32_t *table, int32_t *d, int32_t *n)
 {
 #ifdef LTC2C_ASM
     /* The same arithmetic, scheduled by hand: LDM + 10 instructions per synapse. */
-    if (nonempty || p != end) {
+    if (p != end) {
         register int32_t gain __asm__("r4");
         register int32_t bias __asm__("r5");
         register int32_t wpair __asm__("r6");
@@ -149,7 +153,6 @@ LTC2C_INLINE const int32_t *ltc2c_synapses(const int32_t *p, const int32_t *end,
     return p;
 #else
     int32_t dd = *d, nn = *n;
-    (void)nonempty;
     for (; p != end; p += 3) {
         const int32_t g = ltc2c_sigmoid(table, ltc2c_mlaw16(p[0], x[p[0] & mask], p[1]));
         dd = ltc2c_mlaw16(g, p[2] & 0xFFFF, dd); /* w >= 0 */
@@ -174,18 +177,7 @@ LTC2C_INLINE const int32_t *ltc2c_synapses_marked(const int32_t *p, const int16_
     int32_t t;
     int32_t dd = *d, nn = *n;
     __asm__ __volatile__(
-        "1:\n\t"
-        "ldmia   %[p]!, {%[g], %[b], %[w]}\n\t"
-        "uxtb    %[t], %[g]\n\t"
-        "ldrsh   %[t], [%[x], %[t], lsl #1]\n\t"
-        "smlawb  %[t], %[g], %[t], %[b]\n\t"
-        "usat    %[g], #8, %[t], asr #15\n\t"
-        "ldr     %[g], [%[tab], %[g], lsl #2]\n\t"
-        "smlabb  %[g], %[g], %[t], %[g]\n\t"
-        "smlawb  %[dd], %[g], %[w], %[dd]\n\t"
-        "smlawt  %[nn], %[g], %[w], %[nn]\n\t"
-        "tst     %[b], #1\n\t"
-        "beq     1b\n\t"
+        LTC2C_ASM_MARKED_LOOP
         : [p] "+&r"(p), [g] "=&r"(gain), [b] "=&r"(bias), [w] "=&r"(wpair), [t] "=&r"(t),
           [dd] "+r"(dd), [nn] "+r"(nn)
         : [x] "r"(x), [tab] "r"(table)
@@ -241,18 +233,7 @@ LTC2C_INLINE const int32_t *ltc2c_unfold_run(const int32_t *p, const uint32_t *t
     __asm__ __volatile__(
         "2:\n\t"
         "ldrd    %[dd], %[nn], [%[fx]], #8\n\t"
-        "1:\n\t"
-        "ldmia   %[p]!, {%[g], %[b], %[w]}\n\t"
-        "uxtb    %[t], %[g]\n\t"
-        "ldrsh   %[t], [%[x], %[t], lsl #1]\n\t"
-        "smlawb  %[t], %[g], %[t], %[b]\n\t"
-        "usat    %[g], #8, %[t], asr #15\n\t"
-        "ldr     %[g], [%[tab], %[g], lsl #2]\n\t"
-        "smlabb  %[g], %[g], %[t], %[g]\n\t"
-        "smlawb  %[dd], %[g], %[w], %[dd]\n\t"
-        "smlawt  %[nn], %[g], %[w], %[nn]\n\t"
-        "tst     %[b], #1\n\t"
-        "beq     1b\n\t"
+        LTC2C_ASM_MARKED_LOOP
         "tst     %[b], #2\n\t" /* end of the block: the flags survive the update (no flag-setting op) */
         /* update: inc = N - 2 floor(D v / 2^16), den = c + (D >> 15), v' = ssat16(v + (inc + r) / den) */
         "ldrsh   %[w], [%[v]], #2\n\t"

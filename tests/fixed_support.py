@@ -20,8 +20,6 @@ from ltc2c.verify.harness import HarnessIO, build_harness, run_harness
 Q_IO = q_harness_io()
 FLOAT_Q_IO = HarnessIO(state_dtype="<i2")  # the float wrappers of an integer build
 SANITIZE = ("-fsanitize=undefined,address", "-fno-sanitize-recover=undefined")
-LOAD_OPTIONS = {"autoncp_u3": {"ode_unfolds": 3}, "autoncp_u12": {"ode_unfolds": 12},
-                "cell_fc6_linear": {"outputs": 2}}
 TRAINED = ("sine16", "multi32", "osc_fc8")
 ELAPSED_RANGE = (0.5, 2.0)
 
@@ -46,7 +44,7 @@ def folded_model(name):
         return trained_model(name)[0]
     path = workdir() / f"{name}.pt"
     torch.save(models.ACCEPTANCE_MODELS[name]().state_dict(), path)
-    return fold(load_model(path, **LOAD_OPTIONS.get(name, {})))
+    return fold(load_model(path, **models.LOAD_OPTIONS.get(name, {})))
 
 
 @functools.lru_cache(maxsize=None)

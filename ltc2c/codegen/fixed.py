@@ -16,12 +16,10 @@ def _lut_literal(value):
 def _group(q, qs, name, title):
     """Synapse records {gain | pre, bias, w | w_erev << 16} grouped by target neuron, without the
     synapses whose weight rounded to 0 (|w_erev| <= w * 32767/32768 makes them add exactly 0)."""
-    records, counts = [], []
-    for j in range(q.units):
-        kept = [k for k in range(int(qs.ptr[j]), int(qs.ptr[j + 1])) if qs.w[k] != 0]
-        counts.append(len(kept))
-        for k in kept:
-            records += [int(qs.gain[k]), int(qs.bias[k]), int(qs.w_erev[k]) * 65536 + int(qs.w[k])]
+    records = []
+    for k in _kept(q, qs):
+        records += [int(qs.gain[k]), int(qs.bias[k]), int(qs.w_erev[k]) * 65536 + int(qs.w[k])]
+    counts = _kept_counts(q, qs)
     return {
         "name": name, "title": title, "count": max(1, len(records) // 3),
         "records": rows((c_int(x) for x in (records or [0, 0, 0])), per_line=6),
@@ -29,6 +27,11 @@ def _group(q, qs, name, title):
         "count_type": "uint8_t" if 3 * max(counts, default=0) <= 255 else "uint16_t",
         "mask": (1 << qs.pre_bits) - 1, "used": bool(records),
     }
+
+
+def _kept(q, qs):
+    """Indices of the synapses with a nonzero weight, in target-neuron order."""
+    return [k for j in range(q.units) for k in range(int(qs.ptr[j]), int(qs.ptr[j + 1])) if qs.w[k] != 0]
 
 
 def _kept_counts(q, qs):
@@ -44,9 +47,9 @@ def _runs(counts, marked=True, max_runs=4):
         if runs and runs[-1]["synapses"] == has:
             runs[-1]["stop"] = j + 1
         else:
-            runs.append({"start": j, "stop": j + 1, "synapses": has, "nonempty": 1})
+            runs.append({"start": j, "stop": j + 1, "synapses": has, "marked": 1})
     if len(runs) > max_runs or not marked:  # the marked loops need pre in one byte (mask 255)
-        runs = [{"start": 0, "stop": len(counts), "synapses": True, "nonempty": 0}]
+        runs = [{"start": 0, "stop": len(counts), "synapses": True, "marked": 0}]
     return runs
 
 
@@ -59,6 +62,8 @@ def context(folded, q):
     n = q.units
     variable_dt = q.elapsed_min_q != q.elapsed_max_q
     lo, hi = q.elapsed_range
+    sensory_runs = _runs(_kept_counts(q, q.sensory), q.sensory.pre_bits == 8)
+    recurrent_runs = _runs(_kept_counts(q, q.recurrent), q.recurrent.pre_bits == 8)
     return {
         "units": n,
         "inputs": q.inputs,
@@ -85,7 +90,6 @@ def context(folded, q):
         "clamp_high": q.elapsed_max_q < 65535,
         "variable_dt": variable_dt,
         "lut_size": int(q.lut.size),
-        "lut_last": int(q.lut.size) - 1,
         "lut_range": f"{q.lut_range:g}",
         "lut": rows((_lut_literal(x) for x in q.lut), per_line=8),
         "leak_den": rows(c_int(x) for x in q.leak_den),
@@ -93,14 +97,13 @@ def context(folded, q):
         "cm_default": rows(c_int(x) for x in q.cm_default),
         "cm_mult": rows(c_int(x) for x in q.cm_mult),
         "cm_shift": rows(c_int(x) for x in q.cm_shift),
-        "groups": [dict(g, counted=any(r["synapses"] and not r["nonempty"] for r in runs))
-                   for g, runs in ((_group(q, q.sensory, "sensory", "Sensory"), _runs(_kept_counts(q, q.sensory), q.sensory.pre_bits == 8)),
-                                   (_group(q, q.recurrent, "recurrent", "Recurrent"),
-                                    _runs(_kept_counts(q, q.recurrent), q.recurrent.pre_bits == 8)))
+        "groups": [dict(g, counted=any(r["synapses"] and not r["marked"] for r in runs))
+                   for g, runs in ((_group(q, q.sensory, "sensory", "Sensory"), sensory_runs),
+                                   (_group(q, q.recurrent, "recurrent", "Recurrent"), recurrent_runs))
                    if g["used"]],
         "sensory_mask": (1 << q.sensory.pre_bits) - 1,
-        "sensory_runs": _runs(_kept_counts(q, q.sensory), q.sensory.pre_bits == 8),
-        "recurrent_runs": _runs(_kept_counts(q, q.recurrent), q.recurrent.pre_bits == 8),
+        "sensory_runs": sensory_runs,
+        "recurrent_runs": recurrent_runs,
         "recurrent_mask": (1 << q.recurrent.pre_bits) - 1,
         "output_stage": [
             {"index": i, "mult": c_int(q.out_mult[i]), "add": c_int(q.out_add[i]), "shift": c_int(q.out_shift[i])}
