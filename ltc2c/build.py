@@ -77,20 +77,6 @@ def libc_include_dirs(target):
     return [hardware_dir() / "common" / "libc" / "include"] if target.libc == "none" else []
 
 
-def syntax_check(out_dir, target_name="host", compiler=None):
-    """Compile every .c of a generated folder to objects with the target's flags (no link)."""
-    target = get_target(target_name)
-    cc = find_tool(compiler or target.compiler, target_name)
-    out_dir = Path(out_dir)
-    sources = sorted(str(p) for p in out_dir.glob("*.c"))
-    flags = list(target.cflags)
-    if target.is_cross:
-        flags += ["-ffreestanding", *CROSS_FLAGS]
-    flags += [f"-I{d}" for d in libc_include_dirs(target)]
-    command = [cc, *flags, "-O2", f"-I{out_dir}", "-fsyntax-only", *sources]
-    run_checked(command, f"compiling for {target_name}")
-
-
 # --------------------------------------------------------------------------------------------
 # Cross builds
 

@@ -26,7 +26,6 @@ UF2_FLAG_FAMILY = 0x00002000
 UF2_PAYLOAD = 256
 
 
-
 def _default_vectors(io, n_inputs, sequences=DEFAULT_SEQUENCES, steps=DEFAULT_STEPS, seed=0):
     rng = np.random.default_rng(seed)
     if np.dtype(io.input_dtype).kind == "f":
@@ -61,10 +60,10 @@ def build_firmware(out_dir, board, *, name=None, target=None, inputs=None, elaps
     target = get_target(target or board.target)
     out_dir = Path(out_dir)
     name = name or build.model_name(out_dir)
-    io = io or io_from_header((out_dir / f"{name}.h").read_text(), name)
+    header = (out_dir / f"{name}.h").read_text()
+    io = io or io_from_header(header, name)
     build_dir = Path(build_dir) if build_dir else out_dir / "firmware" / board.name
     build_dir.mkdir(parents=True, exist_ok=True)
-    header = (out_dir / f"{name}.h").read_text()
     n_in = header_macro(header, f"{macro_prefix(name)}_INPUT_SIZE")
     if inputs is None:
         inputs = _default_vectors(io, n_in)
@@ -79,10 +78,11 @@ def build_firmware(out_dir, board, *, name=None, target=None, inputs=None, elaps
     build.run_checked([objcopy, "-O", "ihex", str(elf), str(hex_path)], f"writing {hex_path.name}")
     build.run_checked([objcopy, "-O", "binary", str(elf), str(bin_path)], f"writing {bin_path.name}")
     sizes = section_sizes(elf, target)
+    headers = _readelf(elf, target)
     image = {"board": board.name, "target": target.name, "elf": str(elf), "hex": str(hex_path),
              "bin": str(bin_path), "text": sizes["text"], "rodata": sizes["rodata"], "data": sizes["data"],
-             "bss": sizes["bss"], "load_address": _load_address(elf, target),
-             "entry": _entry_address(elf, target), "build": result}
+             "bss": sizes["bss"], "load_address": _load_address(headers),
+             "entry": _entry_address(headers), "build": result}
     if board.uf2_family:
         uf2 = elf.with_suffix(".uf2")
         write_uf2(bin_path.read_bytes(), image["load_address"], board.uf2_family, uf2)
@@ -99,17 +99,19 @@ def _readelf(elf, target):
     return build.run_checked([tool, "-h", "-l", str(elf)], f"reading {Path(elf).name}").stdout
 
 
-def _entry_address(elf, target):
-    for line in _readelf(elf, target).splitlines():
+def _entry_address(headers):
+    """The ELF entry point, from `readelf -h -l` output."""
+    for line in headers.splitlines():
         if "Entry point address" in line:
             return int(line.split()[-1], 16)
     return 0
 
 
-def _load_address(elf, target):
-    """Lowest physical address of a loaded segment with file contents (where objcopy's .bin starts)."""
+def _load_address(headers):
+    """Lowest physical address of a loaded segment with file contents (where objcopy's .bin starts),
+    from `readelf -h -l` output."""
     lows = []
-    for line in _readelf(elf, target).splitlines():
+    for line in headers.splitlines():
         parts = line.split()
         if parts and parts[0] == "LOAD" and int(parts[4], 16) > 0:
             lows.append(int(parts[3], 16))

@@ -83,8 +83,7 @@ def run_elf(elf, board, *, timeout=120, starts=(), ends=(), histogram_range=None
 
         board = get_board(board)
     system = board.qemu.system if board.qemu else "qemu-system-arm"
-    if shutil.which(system) is None:
-        find_tool(system, board.name)  # raises with an install hint
+    find_tool(system, board.name)  # ToolchainNotFoundError with an install hint when QEMU is missing
     counting = bool(starts)
     with tempfile.TemporaryDirectory(prefix="ltc2c-qemu-") as tmp:
         spec = None
@@ -195,9 +194,6 @@ class Histogram:
     by_line: list = field(default_factory=list)  # [("file:line", instructions)]
     entries: list = field(default_factory=list)  # [(address, count, taken, mnemonic, operands, function)]
 
-    def per_window(self, count):
-        return count / self.windows if self.windows else 0.0
-
     def as_dict(self, top=25):
         w = self.windows or 1
         return {
@@ -237,8 +233,3 @@ def attribute(elf, target, histogram, windows, lines=True):
     total = sum(c for _, c, _ in histogram)
     return Histogram(total=total, windows=windows, by_function=funcs.most_common(), by_mnemonic=mnems.most_common(),
                      by_line=by_line, entries=entries)
-
-
-def qemu_available(target):
-    """True when the QEMU system emulator for TARGET's board is installed."""
-    return bool(target.qemu_system) and shutil.which(target.qemu_system) is not None

@@ -5,13 +5,12 @@ import os
 import stat
 import struct
 
-import numpy as np
 import pytest
 import torch
 
 import models
 from ltc2c import boards, codegen, flash, targets
-from ltc2c.errors import ToolchainNotFoundError, UsageError
+from ltc2c.errors import HarnessError, ToolchainNotFoundError, UsageError
 from ltc2c.load import load_model
 from ltc2c.passes import fold
 from toolchains import require
@@ -42,6 +41,15 @@ def test_board_files_are_consistent():
             assert board.console == "uart" and board.uart["baud"] == 115200
         else:
             assert board.console == "semihosting" and board.qemu.machine
+        for path in board.source_paths():
+            assert path.is_file(), (board.name, path)
+        if board.kind == "hardware":
+            # the shared board functions live once under hardware/common/cortexm, never per board
+            assert "common/cortexm/park.c" in board.sources, board.sources
+            own = "\n".join(path.read_text() for path in board.source_paths() if "common" not in path.parts)
+            assert "ltc2c_board_exit" not in own, board.name
+            if "common/cortexm/dwt.c" in board.sources:
+                assert "ltc2c_board_cycles" not in own and "ltc2c_board_cycle_bits" not in own, board.name
     for t in targets.cross_targets():
         assert t.name in all_boards[t.qemu_board].targets
     pico = all_boards["rpi-pico"]
@@ -172,6 +180,6 @@ def test_firmware_console_parser():
     text = "H 1 2 4 8\nP 0 12 0\nY 10 12 22 32 16000000\nK 120 16 4096\nC 00000000\nLTC2C PARITY OK\n"
     parsed = flash.check_console(text)
     assert parsed["cycles"]["hz"] == 16000000 and parsed["stack"]["bytes"] == 120
-    with pytest.raises(Exception):
+    with pytest.raises(HarnessError):
         flash.check_console(text.replace("OK", "FAIL"))
-    assert np.isfinite(parsed["parity"]["mismatches"])
+    assert parsed["parity"]["mismatches"] == 0 and parsed["parity"]["values"] == 12

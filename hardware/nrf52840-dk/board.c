@@ -2,7 +2,8 @@
  * ltc2c board support for the Nordic nRF52840-DK (PCA10056; nRF52840, Cortex-M4F at 64 MHz).
  * Clock: the 64 MHz HFXO is started for an accurate UART baud rate (the CPU runs at 64 MHz either way).
  * Console: UART0 (non-DMA), TX P0.06 / RX P0.08, 115200 8N1, to the J-Link virtual COM port.
- * Cycles: DWT CYCCNT. Register addresses from the nRF52840 Product Specification v1.x.
+ * Cycles: DWT CYCCNT (common/cortexm/dwt.c). Exit: WFI loop (common/cortexm/park.c).
+ * Register addresses from the nRF52840 Product Specification v1.x.
  */
 #include <stdint.h>
 
@@ -72,24 +73,6 @@ void ltc2c_board_write(const char *text, uint32_t length)
         }
         put_byte((uint8_t)text[i]);
     }
-}
-
-void ltc2c_board_exit(int status)
-{
-    (void)status;
-    for (;;) {
-        __asm__ volatile("wfi");
-    }
-}
-
-uint32_t ltc2c_board_cycles(void)
-{
-    return ltc2c_dwt_cycles();
-}
-
-uint32_t ltc2c_board_cycle_bits(void)
-{
-    return 32u;
 }
 
 uint32_t ltc2c_board_core_hz(void)

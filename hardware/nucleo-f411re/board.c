@@ -3,7 +3,8 @@
  * Clock: HSI 16 MHz with zero flash wait states (reset state), or with -DLTC2C_NUCLEO_84MHZ the
  * PLL from HSI at 84 MHz (flash latency 2, prefetch and caches on, APB1 = 42 MHz).
  * Console: USART2, PA2 TX / PA3 RX (AF7), 115200 8N1, to the ST-LINK virtual COM port.
- * Cycles: DWT CYCCNT. Register addresses from RM0383.
+ * Cycles: DWT CYCCNT (common/cortexm/dwt.c). Exit: WFI loop (common/cortexm/park.c).
+ * Register addresses from RM0383.
  */
 #include <stdint.h>
 
@@ -90,24 +91,6 @@ void ltc2c_board_write(const char *text, uint32_t length)
     }
     while ((USART2_SR & (1u << 6)) == 0u) { /* TC: last byte out */
     }
-}
-
-void ltc2c_board_exit(int status)
-{
-    (void)status;
-    for (;;) {
-        __asm__ volatile("wfi");
-    }
-}
-
-uint32_t ltc2c_board_cycles(void)
-{
-    return ltc2c_dwt_cycles();
-}
-
-uint32_t ltc2c_board_cycle_bits(void)
-{
-    return 32u;
 }
 
 uint32_t ltc2c_board_core_hz(void)

@@ -3,6 +3,7 @@
  * Clock: 12 MHz crystal oscillator (XOSC) drives clk_ref, clk_sys and clk_peri (no PLL).
  * Console: UART0 (PL011), TX GP0 / RX GP1, 115200 8N1.
  * Cycles: the M0+ has no DWT cycle counter, so SysTick runs free from the core clock (24 bits).
+ * Exit: parks in a WFI loop (common/cortexm/park.c).
  * Register addresses from the RP2040 datasheet.
  */
 #include <stdint.h>
@@ -110,14 +111,6 @@ void ltc2c_board_write(const char *text, uint32_t length)
         put_byte((uint8_t)text[i]);
     }
     while ((UART0_FR & (1u << 3)) != 0u) {               /* BUSY */
-    }
-}
-
-void ltc2c_board_exit(int status)
-{
-    (void)status;
-    for (;;) {
-        __asm__ volatile("wfi");
     }
 }
 

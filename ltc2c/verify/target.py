@@ -21,6 +21,7 @@ from ..codegen import environment, macro_prefix
 from ..codegen.cformat import c_float, rows
 from ..errors import HarnessError, UsageError
 from ..targets import get_target
+from . import FLOAT32_TOLERANCE
 from .harness import FLOAT_IO, HarnessIO
 
 CTYPES = {"<f4": "float", "<i2": "int16_t", "<i1": "int8_t", "<u2": "uint16_t", "<i4": "int32_t", "<u1": "uint8_t"}
@@ -149,7 +150,7 @@ def render_target_harness(name, io, inputs, elapsed_times=None, expected=None, e
     return environment().get_template("harness_target.c.j2").render(ctx)
 
 
-FLOAT_TOLERANCE = 1e-5  # as ltc2c.verify's float32 parity: max |error| <= 1e-5 * max(1, output range)
+FLOAT_TOLERANCE = FLOAT32_TOLERANCE  # ltc2c.verify's float32 parity: max |error| <= tol * max(1, range)
 
 
 def _float_tolerance(expected):
@@ -207,6 +208,16 @@ def parse_console(text):
     return result
 
 
+def step_windows(elf, target, name, io, symbols):
+    """Counting windows of the model's step calls in a harness ELF: (entry addresses of NAME_step /
+    NAME_step_dt in IO's API, return sites of their calls from run_step and main)."""
+    callees = [f"{name}_step{io.step_suffix}", f"{name}_step_dt{io.step_suffix}"]
+    starts = [symbols[c].address for c in callees if c in symbols]
+    ends = [a for caller in ("run_step", "main") if caller in symbols
+            for a in qemu.return_sites(elf, target, caller, callees)]
+    return starts, ends
+
+
 def run_target_harness(build_result, n_seq, n_steps, n_outputs, n_state, io=None, *, count=True,
                        timeout=300, name=None):
     """Run a harness ELF built by build_target_harness in QEMU. -> TargetRun"""
@@ -217,13 +228,7 @@ def run_target_harness(build_result, n_seq, n_steps, n_outputs, n_state, io=None
     if count and not name:
         raise UsageError("counting instructions needs the model name", "pass name=")
     if count:
-        symbols = qemu.read_symbols(elf, target)
-        callees = [f"{name}_step{io.step_suffix}", f"{name}_step_dt{io.step_suffix}"]
-        starts = [symbols[c].address for c in callees if c in symbols]
-        ends = []
-        for caller in ("run_step", "main"):
-            if caller in symbols:
-                ends += qemu.return_sites(elf, target, caller, callees)
+        starts, ends = step_windows(elf, target, name, io, qemu.read_symbols(elf, target))
         if not starts or not ends:
             raise HarnessError(f"cannot find the step calls in {elf.name} to count instructions",
                                "rebuild the harness; is the model header's step function named as expected?")
@@ -316,10 +321,7 @@ def profile_on_target(src_dir, name, target, inputs, elapsed_times=None, io=None
                                       optimization=optimization, emit_raw=False)
         elf = result.elf
         symbols = qemu.read_symbols(elf, target)
-        callees = [f"{name}_step{io.step_suffix}", f"{name}_step_dt{io.step_suffix}"]
-        starts = [symbols[c].address for c in callees if c in symbols]
-        ends = [a for caller in ("run_step", "main") if caller in symbols
-                for a in qemu.return_sites(elf, target, caller, callees)]
+        starts, ends = step_windows(elf, target, name, io, symbols)
         code = [s for s in symbols.values() if s.kind in "tTwW" and s.size]
         base = min(s.address for s in code)
         span = max(s.address + s.size for s in code) - base

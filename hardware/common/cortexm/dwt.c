@@ -1,7 +1,11 @@
-/* DWT cycle counter start-up and read (see dwt.h). */
+/*
+ * DWT cycle counter start-up and read (see dwt.h), and the board cycle counter interface
+ * (ltc2c_board.h) for every board that counts with DWT CYCCNT (32 bits).
+ */
 #include <stdint.h>
 
 #include "cortexm/dwt.h"
+#include "ltc2c_board.h"
 
 #define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
 #define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
@@ -16,7 +20,12 @@ void ltc2c_dwt_start(void)
     DWT_CTRL |= 1u;         /* CYCCNTENA */
 }
 
-uint32_t ltc2c_dwt_cycles(void)
+uint32_t ltc2c_board_cycles(void)
 {
     return DWT_CYCCNT;
+}
+
+uint32_t ltc2c_board_cycle_bits(void)
+{
+    return 32u;
 }
