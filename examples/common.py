@@ -115,6 +115,32 @@ def fit(model, x: np.ndarray, y: np.ndarray, loss_fn: Callable, args, *, batch: 
     return time.perf_counter() - start
 
 
+def mse_loss(pred, target):
+    """Mean squared error over every step and output (the sine and HalfCheetah training loss)."""
+    import torch
+
+    return torch.mean((pred - target) ** 2)
+
+
+def model_mse(model, x: np.ndarray, y: np.ndarray) -> float:
+    """Float (PyTorch) MSE of model(x) [N,T,M] against y, in eval mode."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        pred, _ = model(torch.from_numpy(x))
+    return float(mse_loss(pred, torch.from_numpy(y)))
+
+
+def save_artifacts(out: Path, model, model_file: str, calib_file: str, x_train: np.ndarray) -> Path:
+    """mkdir OUT, save the checkpoint OUT/MODEL_FILE and the calibration subset OUT/CALIB_FILE. -> OUT."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(model, out / model_file)
+    save_calibration(out / calib_file, x_train)
+    return out
+
+
 def parameter_count(model) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
@@ -179,13 +205,29 @@ class Task:
     name: str  # C prefix of the generated code (NAME_step, NAME.h)
     metric: str  # "accuracy" or "mse"
     score: Callable[[np.ndarray], float]
-    higher_is_better: bool
     # quant -> (kind, limit): "points" = |metric - float| <= limit (accuracy as a fraction),
     # "relative" = |metric - float| / float <= limit
     acceptance: dict = field(default_factory=dict)
     plot: Callable | None = None  # plot(outputs {label: [S,T,M]}, path)
     plot_file: str = ""
     extra: Callable | None = None  # extra(outputs {label: [S,T,M]}) -> dict merged into metrics.json
+
+
+def mse_score(targets: np.ndarray) -> Callable[[np.ndarray], float]:
+    """Task.score for the regression examples: MSE in float64 against targets [S,T,M]."""
+    targets = np.asarray(targets, dtype=np.float64)
+    return lambda outputs: float(np.mean((np.asarray(outputs, dtype=np.float64) - targets) ** 2))
+
+
+def run(args: argparse.Namespace, train: Callable, make_task: Callable, *, model_file: str, split_file: str,
+        calib_file: str) -> int:
+    """Every script's main: train(args) unless --eval-only, then evaluate the model in --out. -> 0."""
+    out = Path(args.out)
+    if not args.eval_only:
+        train(args)
+    evaluate(out / model_file, out / split_file, out / calib_file, out, make_task, qemu=not args.no_qemu,
+             quick=args.quick)
+    return 0
 
 
 def _readable(path: Path) -> None:
@@ -294,9 +336,10 @@ def _acceptance(task: Task, results: dict, ref: float) -> dict:
     return verdicts
 
 
-def evaluate(model_path: Path, data_path: Path, calib_path: Path, out_dir: Path, task: Task, *,
-             qemu: bool = True, quick: bool = False) -> dict:
-    """Compile, verify and score MODEL_PATH on DATA_PATH (key `inputs`), calibrated on CALIB_PATH.
+def evaluate(model_path: Path, data_path: Path, calib_path: Path, out_dir: Path,
+             make_task: Callable[[dict], Task], *, qemu: bool = True, quick: bool = False) -> dict:
+    """Compile, verify and score MODEL_PATH on DATA_PATH (key `inputs`), calibrated on CALIB_PATH;
+    the Task is make_task(the arrays of DATA_PATH, e.g. `targets` or `labels`).
     Writes OUT_DIR/c_cortex_m4/, verify_int16.json, metrics.json and the plot. -> metrics dict."""
     import ltc2c
     from ltc2c import api, passes
@@ -306,7 +349,10 @@ def evaluate(model_path: Path, data_path: Path, calib_path: Path, out_dir: Path,
 
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
+    model_path, data_path, calib_path = Path(model_path), Path(data_path), Path(calib_path)
     require_files(model_path, data_path, calib_path)
+    with np.load(data_path) as archive:
+        task = make_task({key: archive[key] for key in archive.files})
     build = out_dir / "build"  # harness binaries and the float32/int8 sources: scratch
     model = ltc2c.load_model(model_path)
     folded = passes.fold(model)

@@ -59,13 +59,6 @@ def build_model() -> LTC:
     return LTC(2, AutoNCP(16, 1), batch_first=True, return_sequences=True)
 
 
-def mse(model: LTC, x: np.ndarray, y: np.ndarray) -> float:
-    model.eval()
-    with torch.no_grad():
-        pred, _ = model(torch.from_numpy(x))
-    return float(torch.mean((pred - torch.from_numpy(y)) ** 2))
-
-
 def train(args) -> None:
     common.seed_everything(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -74,14 +67,10 @@ def train(args) -> None:
     x_test, y_test = make_sequences(rng, TEST_SHAPE[0], TEST_SHAPE[1])
 
     model = build_model()
-    seconds = common.fit(model, x_train, y_train, lambda p, y: torch.mean((p - y) ** 2), args, batch=32,
-                         cosine=False, log_every=10)
+    seconds = common.fit(model, x_train, y_train, common.mse_loss, args, batch=32, cosine=False, log_every=10)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    common.save_model(model, out / MODEL_FILE)
+    out = common.save_artifacts(args.out, model, MODEL_FILE, CALIB_FILE, x_train)
     np.savez(out / SPLIT_FILE, inputs=x_test, targets=y_test)
-    common.save_calibration(out / CALIB_FILE, x_train)
 
     metrics = {
         "task": "sine: (sin t, cos t) -> sin 2t",
@@ -92,8 +81,8 @@ def train(args) -> None:
         "quick": bool(args.quick),
         "train_sequences": n_train,
         "seq_len": SEQ_LEN,
-        "train_mse": mse(model, x_train, y_train),
-        "test_mse": mse(model, x_test, y_test),
+        "train_mse": common.model_mse(model, x_train, y_train),
+        "test_mse": common.model_mse(model, x_test, y_test),
         "test_mse_predict_zero": float(np.mean(y_test ** 2)),
         "torch": torch.__version__,
         "model_file": MODEL_FILE,
@@ -107,8 +96,9 @@ def train(args) -> None:
           f"-> {out / MODEL_FILE}", flush=True)
 
 
-def task(targets: np.ndarray) -> common.Task:
-    targets = np.asarray(targets, dtype=np.float64)
+def task(split: dict) -> common.Task:
+    """The Task of the held-out inputs file (its ``targets``): MSE against sin 2t, the traces plot."""
+    targets = np.asarray(split["targets"], dtype=np.float64)
 
     def plot(outputs, path):
         import matplotlib.pyplot as plt
@@ -134,29 +124,13 @@ def task(targets: np.ndarray) -> common.Task:
         common.savefig(fig, path)
         plt.close(fig)
 
-    return common.Task(name=NAME, metric="mse", higher_is_better=False,
-                       score=lambda outputs: float(np.mean((np.asarray(outputs, dtype=np.float64) - targets) ** 2)),
-                       plot=plot, plot_file="sine_traces.png")
-
-
-def evaluate_with_ltc2c(model_path: Path, inputs_path: Path, out_dir: Path, *, calib_path: Path | None = None,
-                        qemu: bool = True, quick: bool = False) -> dict:
-    """Compile, verify and score the model on the held-out inputs (see examples/common.py)."""
-    calib_path = Path(calib_path or Path(out_dir) / CALIB_FILE)
-    common.require_files(model_path, inputs_path, calib_path)
-    with np.load(inputs_path) as data:
-        targets = data["targets"]
-    return common.evaluate(Path(model_path), Path(inputs_path), calib_path,
-                           Path(out_dir), task(targets), qemu=qemu, quick=quick)
+    return common.Task(name=NAME, metric="mse",
+                       score=common.mse_score(targets), plot=plot, plot_file="sine_traces.png")
 
 
 def main(argv=None) -> int:
     args = common.parse(common.make_parser(__doc__, HERE / "models", epochs=80, quick_epochs=5, lr=0.01), argv)
-    out = Path(args.out)
-    if not args.eval_only:
-        train(args)
-    evaluate_with_ltc2c(out / MODEL_FILE, out / SPLIT_FILE, out, qemu=not args.no_qemu, quick=args.quick)
-    return 0
+    return common.run(args, train, task, model_file=MODEL_FILE, split_file=SPLIT_FILE, calib_file=CALIB_FILE)
 
 
 if __name__ == "__main__":

@@ -80,11 +80,15 @@ def test_example_quick_metrics_match_verify_harness(example, tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
 
     metrics = json.loads((out / "metrics.json").read_text())
+    assert "plot" in metrics, "every example writes a plot"
     for produced in (model_file, data_file, calib_file, "metrics_float.json", "verify_int16.json",
-                     metrics["plot"] if "plot" in metrics else None, "c_cortex_m4/" + f"{name}.c"):
-        if produced:
-            assert (out / produced).is_file(), produced
+                     metrics["plot"], f"c_cortex_m4/{name}.c", f"c_cortex_m4/{name}.h"):
+        assert (out / produced).is_file(), produced
     assert metrics["metric"] == metric and metrics["quick"] is True
+    assert metrics["example"] == name
+    assert (metrics["model_file"], metrics["held_out"]["file"], metrics["calibration"]["file"]) == (
+        model_file, data_file, calib_file)
+    assert metrics["acceptance"] is None  # --quick models are not held to the acceptance limits
     for shipped in (out / "metrics.json", out / "metrics_float.json"):
         assert "seconds" not in shipped.read_text(), f"{shipped.name} must stay deterministic"
 
@@ -124,7 +128,10 @@ def test_example_quick_metrics_match_verify_harness(example, tmp_path):
     assert metrics["host"]["int16"]["identical_to_verify"] is True
 
     # on-target (QEMU) results, where the script could run them: the integer C is bit-identical
-    if metrics["qemu"] is not None:
+    if metrics["qemu"] is None:
+        assert metrics["qemu_status"].startswith("not run: "), metrics["qemu_status"]
+        assert metrics["verify_int16_qemu"] is None
+    else:
         for quant in ("int16", "int8"):
             assert "error" not in metrics["qemu"][quant], f"QEMU run failed: {metrics['qemu'][quant]['error']}"
             assert metrics["qemu"][quant]["identical_to_host"] is True, metrics["qemu"][quant]

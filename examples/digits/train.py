@@ -89,11 +89,8 @@ def train(args) -> None:
                          cosine=True, log_every=5,
                          report=lambda m: f"test acc {accuracy(m, x_test, y_test)[0]:.4f}")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    common.save_model(model, out / MODEL_FILE)
+    out = common.save_artifacts(args.out, model, MODEL_FILE, CALIB_FILE, x_train)
     np.savez_compressed(out / SPLIT_FILE, inputs=x_test.astype(np.float32), labels=y_test.astype(np.int64))
-    common.save_calibration(out / CALIB_FILE, x_train)
 
     train_acc, _ = accuracy(model, x_train, y_train)
     test_acc, test_loss = accuracy(model, x_test, y_test)
@@ -129,7 +126,9 @@ def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def task(labels: np.ndarray) -> common.Task:
+def task(split: dict) -> common.Task:
+    """The Task of the test split (its ``labels``): accuracy of the last-row argmax, confusion plot."""
+    labels = split["labels"]
     predict = lambda outputs: outputs[:, -1].argmax(-1)  # noqa: E731  (logits at the last row)
 
     def extra(outputs):
@@ -159,30 +158,15 @@ def task(labels: np.ndarray) -> common.Task:
         common.savefig(fig, path)
         plt.close(fig)
 
-    return common.Task(name=NAME, metric="accuracy", higher_is_better=True,
+    return common.Task(name=NAME, metric="accuracy",
                        score=lambda outputs: float((predict(outputs) == labels).mean()),
                        acceptance={"int16": ("points", 0.005), "int8": ("points", 0.02)},
                        plot=plot, plot_file="confusion_int16.png", extra=extra)
 
 
-def evaluate_with_ltc2c(model_path: Path, split_path: Path, out_dir: Path, *, calib_path: Path | None = None,
-                        qemu: bool = True, quick: bool = False) -> dict:
-    """Compile, verify and score the model on the test split (see examples/common.py)."""
-    calib_path = Path(calib_path or Path(out_dir) / CALIB_FILE)
-    common.require_files(model_path, split_path, calib_path)
-    with np.load(split_path) as split:
-        labels = split["labels"]
-    return common.evaluate(Path(model_path), Path(split_path), calib_path,
-                           Path(out_dir), task(labels), qemu=qemu, quick=quick)
-
-
 def main(argv=None) -> int:
     args = common.parse(common.make_parser(__doc__, HERE, epochs=60, quick_epochs=5, lr=0.03, batch=32), argv)
-    out = Path(args.out)
-    if not args.eval_only:
-        train(args)
-    evaluate_with_ltc2c(out / MODEL_FILE, out / SPLIT_FILE, out, qemu=not args.no_qemu, quick=args.quick)
-    return 0
+    return common.run(args, train, task, model_file=MODEL_FILE, split_file=SPLIT_FILE, calib_file=CALIB_FILE)
 
 
 if __name__ == "__main__":

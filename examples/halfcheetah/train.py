@@ -114,13 +114,6 @@ def build_model(units: int) -> LTC:
     return LTC(OBS_DIM, AutoNCP(units, OBS_DIM, sparsity_level=SPARSITY), batch_first=True, return_sequences=True)
 
 
-def evaluate(model: LTC, x: np.ndarray, y: np.ndarray) -> float:
-    model.eval()
-    with torch.no_grad():
-        pred, _ = model(torch.from_numpy(x))
-    return float(torch.mean((pred - torch.from_numpy(y)) ** 2))
-
-
 def train(args) -> None:
     common.seed_everything(args.seed)
     n_train, n_test = (2, 1) if args.quick else (args.train_rollouts, args.test_rollouts)
@@ -139,15 +132,12 @@ def train(args) -> None:
     x_test, y_test = windows([norm(t) for t in test_traces], TEST_STRIDE)
 
     model = build_model(args.units)
-    seconds = common.fit(model, x_train, y_train, lambda p, y: torch.mean((p - y) ** 2), args, batch=args.batch,
-                         cosine=True, log_every=5, report=lambda m: f"test mse {evaluate(m, x_test, y_test):.4f}")
+    seconds = common.fit(model, x_train, y_train, common.mse_loss, args, batch=args.batch, cosine=True, log_every=5,
+                         report=lambda m: f"test mse {common.model_mse(m, x_test, y_test):.4f}")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    common.save_model(model, out / MODEL_FILE)
+    out = common.save_artifacts(args.out, model, MODEL_FILE, CALIB_FILE, x_train)
     np.savez_compressed(out / SPLIT_FILE, inputs=x_test, targets=y_test,
                         mean=mean.astype(np.float32), std=std.astype(np.float32))
-    common.save_calibration(out / CALIB_FILE, x_train)
 
     import gymnasium
     import mujoco
@@ -168,8 +158,8 @@ def train(args) -> None:
         "test_windows": int(len(x_test)),
         "train_stride": TRAIN_STRIDE,
         "test_stride": TEST_STRIDE,
-        "train_mse": evaluate(model, x_train, y_train),
-        "test_mse": evaluate(model, x_test, y_test),
+        "train_mse": common.model_mse(model, x_train, y_train),
+        "test_mse": common.model_mse(model, x_test, y_test),
         "test_mse_persistence": float(np.mean((x_test - y_test) ** 2)),
         "test_mse_predict_mean": float(np.mean(y_test ** 2)),
         "torch": torch.__version__,
@@ -186,8 +176,11 @@ def train(args) -> None:
           f"{seconds:.1f} s -> {out / MODEL_FILE}", flush=True)
 
 
-def task(targets: np.ndarray, persistence: float) -> common.Task:
-    targets = np.asarray(targets, dtype=np.float64)
+def task(split: dict) -> common.Task:
+    """The Task of the test windows (``inputs``, ``targets``): normalised MSE, baselines, traces plot."""
+    targets = np.asarray(split["targets"], dtype=np.float64)
+    persistence = float(np.mean((split["inputs"].astype(np.float64) - targets) ** 2))
+    score = common.mse_score(targets)
 
     def plot(outputs, path):
         import matplotlib.pyplot as plt
@@ -209,7 +202,7 @@ def task(targets: np.ndarray, persistence: float) -> common.Task:
         axes[0].legend(loc="upper right", fontsize=7, ncol=4)
         fig.supylabel("normalised observation", fontsize=9)
         axes[-1].set_xlabel("step (dt = 0.05 s); grey lines: window starts (state reset)")
-        mse = {k: float(np.mean((outputs[k] - targets) ** 2)) for k in ("float", "C int16", "C int8")}
+        mse = {k: score(outputs[k]) for k in ("float", "C int16", "C int8")}
         fig.suptitle(f"{ENV_ID} next-observation prediction, first {n} test windows of rollout 0\n"
                      f"MSE over all {len(targets)} test windows: float {mse['float']:.4f}, "
                      f"C int16 {mse['C int16']:.4f}, C int8 {mse['C int8']:.4f}", fontsize=9)
@@ -217,26 +210,13 @@ def task(targets: np.ndarray, persistence: float) -> common.Task:
         common.savefig(fig, path, dpi=90)
         plt.close(fig)
 
-    return common.Task(name=NAME, metric="mse", higher_is_better=False,
-                       score=lambda outputs: float(np.mean((np.asarray(outputs, dtype=np.float64) - targets) ** 2)),
-                       acceptance={"int16": ("relative", 0.01), "int8": ("relative", 0.05)},
+    return common.Task(name=NAME, metric="mse",
+                       score=score, acceptance={"int16": ("relative", 0.01), "int8": ("relative", 0.05)},
                        plot=plot, plot_file="traces.png",
                        extra=lambda outputs: {"baselines": {"persistence_mse": persistence,
                                                             "predict_mean_mse": float(np.mean(targets ** 2))},
                                               "units": "MSE of the normalised 17-dim observation, every step "
                                                        "of every test window"})
-
-
-def evaluate_with_ltc2c(model_path: Path, split_path: Path, out_dir: Path, *, calib_path: Path | None = None,
-                        qemu: bool = True, quick: bool = False) -> dict:
-    """Compile, verify and score the model on the test windows (see examples/common.py)."""
-    calib_path = Path(calib_path or Path(out_dir) / CALIB_FILE)
-    common.require_files(model_path, split_path, calib_path)
-    with np.load(split_path) as split:
-        targets = split["targets"]
-        persistence = float(np.mean((split["inputs"].astype(np.float64) - targets) ** 2))
-    return common.evaluate(Path(model_path), Path(split_path), calib_path,
-                           Path(out_dir), task(targets, persistence), qemu=qemu, quick=quick)
 
 
 def main(argv=None) -> int:
@@ -245,11 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--train-rollouts", type=int, default=60)
     parser.add_argument("--test-rollouts", type=int, default=3)
     args = common.parse(parser, argv)
-    out = Path(args.out)
-    if not args.eval_only:
-        train(args)
-    evaluate_with_ltc2c(out / MODEL_FILE, out / SPLIT_FILE, out, qemu=not args.no_qemu, quick=args.quick)
-    return 0
+    return common.run(args, train, task, model_file=MODEL_FILE, split_file=SPLIT_FILE, calib_file=CALIB_FILE)
 
 
 if __name__ == "__main__":
